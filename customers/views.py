@@ -1,0 +1,12 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+
+
+@login_required
+def customer_list_page(request):
+    return HttpResponse("customers")
+
+
+@login_required
+def import_page(request):
+    return HttpResponse("import")
