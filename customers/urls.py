@@ -1,9 +1,11 @@
 from django.urls import path
 
-from customers import views
+from customers.views import imports, profiles
 
 app_name = "customers"
 urlpatterns = [
-    path("", views.customer_list_page, name="list"),
-    path("import/", views.import_page, name="import"),
+    path("", profiles.customer_list_page, name="list"),
+    path("import/", imports.import_page, name="import"),
+    path("import/<uuid:job_id>/errors.csv", imports.import_error_report, name="import-errors"),
+    path("<str:external_id>/", profiles.customer_profile_page, name="profile"),
 ]

@@ -8,5 +8,5 @@ def customer_list_page(request):
 
 
 @login_required
-def import_page(request):
-    return HttpResponse("import")
+def customer_profile_page(request, external_id: str):
+    return HttpResponse(external_id)

@@ -1,0 +1,1 @@
+"""Customer data REST API: bulk ingestion (bulk.py) and read endpoints (profiles.py)."""

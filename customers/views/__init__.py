@@ -1,0 +1,1 @@
+"""Customer pages: browsing profiles (profiles.py) and importing files (imports.py)."""
