@@ -1,4 +1,5 @@
 """REST permission that maps HTTP methods to the role permissions of accounts.roles."""
+
 from rest_framework.permissions import BasePermission
 
 METHOD_ACTIONS = {

@@ -4,6 +4,7 @@ Roles are plain Django groups so that admins manage them in the Django admin; th
 permissions of each group are recomputed after every migration, so a model added by a
 later app is covered without a hand-written data migration.
 """
+
 from enum import StrEnum
 
 from django.contrib.auth.models import Group, Permission
@@ -38,7 +39,7 @@ ROLE_GRANTS: dict[Role, dict[str, tuple[str, ...]]] = {
         "analytics": ALL_ACTIONS,
         "jobs": ("view", "add"),
     },
-    Role.VIEWER: {app: ("view",) for app in PRODUCT_APPS},
+    Role.VIEWER: dict.fromkeys(PRODUCT_APPS, ("view",)),
 }
 
 

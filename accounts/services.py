@@ -1,4 +1,5 @@
 """Account actions: creating users in a role and issuing API tokens."""
+
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from rest_framework.authtoken.models import Token

@@ -1,4 +1,5 @@
 """Celery application: the broker comes from CELERY_BROKER_URL (see config/settings.py)."""
+
 import os
 
 from celery import Celery

@@ -5,6 +5,7 @@ what makes re-imports idempotent: ingestion upserts on it. Internal integer keys
 for joins. Indexes are chosen for the per-customer time-window queries that segments,
 features and reports run (customer + time, type + time).
 """
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -93,8 +94,9 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["customer", "ordered_at"], name="order_customer_time_idx"),
             models.Index(fields=["ordered_at"], name="order_time_idx"),
-            models.Index(fields=["coupon_code"], name="order_coupon_idx",
-                         condition=~models.Q(coupon_code="")),
+            models.Index(
+                fields=["coupon_code"], name="order_coupon_idx", condition=~models.Q(coupon_code="")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -114,6 +116,9 @@ class OrderLine(models.Model):
             models.UniqueConstraint(fields=["order", "product"], name="orderline_order_product_uniq")
         ]
         indexes = [models.Index(fields=["product"], name="orderline_product_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}:{self.product_id} x{self.quantity}"
 
 
 class EventType(models.TextChoices):
@@ -145,6 +150,9 @@ class Event(models.Model):
             models.Index(fields=["type", "occurred_at"], name="event_type_time_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.type} {self.external_id}"
+
 
 class Review(models.Model):
     class Language(models.TextChoices):
@@ -154,8 +162,9 @@ class Review(models.Model):
 
     external_id = models.CharField(_("review id"), max_length=64, unique=True)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="reviews")
-    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="reviews")
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews"
+    )
     sku = models.CharField(_("SKU"), max_length=64, blank=True, default="")
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     text = models.TextField(_("text"), blank=True, default="")
@@ -166,10 +175,15 @@ class Review(models.Model):
         verbose_name = _("review")
         verbose_name_plural = _("reviews")
         constraints = [
-            models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5) | models.Q(rating__isnull=True),
-                                   name="review_rating_1_to_5")
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5) | models.Q(rating__isnull=True),
+                name="review_rating_1_to_5",
+            )
         ]
         indexes = [
             models.Index(fields=["customer", "created_at"], name="review_customer_time_idx"),
             models.Index(fields=["product", "created_at"], name="review_product_time_idx"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}★ {self.external_id}"

@@ -1,5 +1,6 @@
 """Job lifecycle. Progress writes are single UPDATEs outside the caller's transaction
 work, so the UI sees them while the job is still running."""
+
 from typing import Any
 
 from django.db.models import F
@@ -18,8 +19,9 @@ def job_start(*, job_id, total: int | None = None) -> None:
     )
 
 
-def job_progress(*, job_id, done: int | None = None, advance: int = 0, total: int | None = None,
-                 message: str | None = None) -> None:
+def job_progress(
+    *, job_id, done: int | None = None, advance: int = 0, total: int | None = None, message: str | None = None
+) -> None:
     changes: dict[str, Any] = {}
     if done is not None:
         changes["progress_done"] = done

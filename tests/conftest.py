@@ -1,4 +1,5 @@
 """Fixtures shared by every test: users in each role, API clients, eager Celery."""
+
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
