@@ -22,3 +22,16 @@ def api_token_rotate(*, user: User) -> Token:
     """Replace the user's API token; the old one stops working at once."""
     Token.objects.filter(user=user).delete()
     return Token.objects.create(user=user)
+
+
+def audit_record(*, actor, action: str, target_type: str = "", target_id: str = "", **details) -> None:
+    """Append to the audit log; actor may be None for system jobs."""
+    from accounts.models import AuditEntry
+
+    AuditEntry.objects.create(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        details=details,
+    )

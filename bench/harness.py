@@ -1,0 +1,105 @@
+"""Timing helpers: every product operation is timed next to a hand-written reference for
+the same result in the same run, and reported as a ratio, so figures compare across
+machines."""
+
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Measurement:
+    """Timings of one operation and its reference, plus the throughput unit if any."""
+
+    name: str
+    target: str
+    product_seconds: list[float]
+    reference_seconds: list[float]
+    items: int | None = None
+    unit: str = ""
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def product_median(self) -> float:
+        return statistics.median(self.product_seconds)
+
+    @property
+    def reference_median(self) -> float:
+        return statistics.median(self.reference_seconds)
+
+    @property
+    def product_p95(self) -> float:
+        return percentile(self.product_seconds, 95)
+
+    @property
+    def ratio(self) -> float:
+        return self.product_median / self.reference_median if self.reference_median else float("nan")
+
+    @property
+    def throughput(self) -> float | None:
+        return self.items / self.product_median if self.items else None
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    rank = (len(ordered) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def timed(fn: Callable[[], object], repeat: int, setup: Callable[[], object] | None = None) -> list[float]:
+    """Run fn repeat times (setup before each run, untimed) and return the seconds of each."""
+    seconds = []
+    for _ in range(repeat):
+        if setup is not None:
+            setup()
+        start = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def machine_description() -> dict:
+    import os
+
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def write_results(suite: str, measurements: list[Measurement], context: dict) -> Path:
+    """Write results/<suite>.md (the committed table) and results/<suite>.json (raw timings)."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    lines = [
+        f"# Benchmark: {suite}",
+        "",
+        " · ".join(f"{key}: {value}" for key, value in context.items()),
+        "",
+        "| operation | target | product median | product p95 | reference median | ratio | throughput | notes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m in measurements:
+        throughput = f"{m.throughput:,.0f} {m.unit}/s" if m.throughput else ""
+        lines.append(
+            f"| {m.name} | {m.target} | {m.product_median * 1000:,.1f} ms | {m.product_p95 * 1000:,.1f} ms "
+            f"| {m.reference_median * 1000:,.1f} ms | {m.ratio:.2f}× | {throughput} | {m.notes} |"
+        )
+    markdown = RESULTS_DIR / f"{suite}.md"
+    markdown.write_text("\n".join(lines) + "\n")
+    raw = [asdict(m) | {"ratio": m.ratio, "throughput": m.throughput} for m in measurements]
+    (RESULTS_DIR / f"{suite}.json").write_text(json.dumps({"context": context, "results": raw}, indent=2))
+    return markdown
