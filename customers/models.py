@@ -108,6 +108,8 @@ class OrderLine(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
     quantity = models.IntegerField(_("quantity"), default=1)
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2, default=0)
+    attributes = models.JSONField(_("attributes"), default=dict, db_default=models.Value({}, models.JSONField()),
+                                  blank=True)
 
     class Meta:
         verbose_name = _("order line")
@@ -115,7 +117,6 @@ class OrderLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "product"], name="orderline_order_product_uniq")
         ]
-        indexes = [models.Index(fields=["product"], name="orderline_product_idx")]
 
     def __str__(self) -> str:
         return f"{self.order_id}:{self.product_id} x{self.quantity}"
@@ -170,6 +171,8 @@ class Review(models.Model):
     text = models.TextField(_("text"), blank=True, default="")
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True, default="")
     created_at = models.DateTimeField(_("created at"))
+    attributes = models.JSONField(_("attributes"), default=dict, db_default=models.Value({}, models.JSONField()),
+                                  blank=True)
 
     class Meta:
         verbose_name = _("review")
