@@ -47,6 +47,8 @@ class Customer(models.Model):
             models.Index(fields=["country", "city"], name="customer_country_city_idx"),
             models.Index(fields=["signed_up_at"], name="customer_signed_up_idx"),
             models.Index(fields=["member_tier"], name="customer_tier_idx"),
+            models.Index(fields=["name", "id"], name="customer_name_id_idx"),
+            # PostgreSQL also has a trigram index for "name contains" (migration 0003).
         ]
 
     def __str__(self) -> str:
