@@ -33,9 +33,8 @@ def test_export_holds_every_record_of_that_customer_only(api_client, customer_wi
     data = response.json()
     assert data["profile"]["email"] == "alice@example.com"
     assert [order["order_id"] for order in data["orders"]] == ["O-1"]
-    assert data["orders"][0]["lines"] == [
-        {"sku": "SKU-TEA", "quantity": 2, "unit_price": str(Order.objects.get(external_id="O-1").lines.get().unit_price)}
-    ]
+    unit_price = str(Order.objects.get(external_id="O-1").lines.get().unit_price)
+    assert data["orders"][0]["lines"] == [{"sku": "SKU-TEA", "quantity": 2, "unit_price": unit_price}]
     assert [event["query"] for event in data["events"]] == ["green tea"]
     assert [review["text"] for review in data["reviews"]] == ["Lovely tea, fast delivery"]
     assert "bob@example.com" not in response.content.decode()
