@@ -8,4 +8,6 @@ urlpatterns = [
     path("import/", imports.import_page, name="import"),
     path("import/<uuid:job_id>/errors.csv", imports.import_error_report, name="import-errors"),
     path("<str:external_id>/", profiles.customer_profile_page, name="profile"),
+    path("<str:external_id>/export.json", profiles.customer_export_download, name="export"),
+    path("<str:external_id>/erase/", profiles.customer_erase_action, name="erase"),
 ]

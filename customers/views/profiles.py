@@ -5,13 +5,16 @@ or the next slice of the timeline) and work as plain GET pages without JavaScrip
 """
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from customers.models import Customer, Gender
+from customers.privacy import customer_data_export, customer_erase
 from customers.selectors import (
     CustomerFilters,
     CustomerSort,
@@ -146,3 +149,24 @@ def customer_profile_page(request: HttpRequest, external_id: str) -> HttpRespons
         "older_events": "events_before" in request.GET,
     }
     return render(request, "customers/profile.html", context)
+
+
+@login_required
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_export_download(request: HttpRequest, external_id: str) -> HttpResponse:
+    """Everything stored about one customer as a JSON file (GDPR access request)."""
+    customer = get_object_or_404(Customer, external_id=external_id)
+    response = JsonResponse(customer_data_export(customer=customer), json_dumps_params={"ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
+    return response
+
+
+@login_required
+@permission_required("customers.delete_customer", raise_exception=True)
+@require_POST
+def customer_erase_action(request: HttpRequest, external_id: str) -> HttpResponse:
+    """Anonymise one customer (GDPR erasure) and show the anonymised profile."""
+    customer = get_object_or_404(Customer, external_id=external_id)
+    customer = customer_erase(customer=customer, actor=request.user)
+    messages.success(request, _("The customer's personal data was erased; orders stay, anonymised."))
+    return redirect("customers:profile", external_id=customer.external_id)

@@ -65,3 +65,21 @@ def test_viewer_may_export_but_not_erase(viewer, customer_with_history):
     assert client.get("/api/customers/C-ALICE/export/").status_code == 200
     assert client.post("/api/customers/C-ALICE/erase/").status_code == 403
     assert Customer.objects.filter(external_id="C-ALICE").exists()
+
+
+def test_profile_page_download_and_erase(marketer_client, customer_with_history):
+    page = marketer_client.get("/customers/C-ALICE/")
+    assert b'data-testid="erase-customer"' in page.content
+    download = marketer_client.get("/customers/C-ALICE/export.json")
+    assert download.json()["profile"]["name"] == "Alice Wong"
+    response = marketer_client.post("/customers/C-ALICE/erase/")
+    erased = Customer.objects.get(pk=customer_with_history.pk)
+    assert response.status_code == 302 and response["Location"] == f"/customers/{erased.external_id}/"
+    assert erased.name == "" and erased.email == ""
+
+
+def test_viewer_sees_no_erase_button_and_cannot_post(client, viewer, customer_with_history):
+    client.force_login(viewer)
+    assert b'data-testid="erase-customer"' not in client.get("/customers/C-ALICE/").content
+    assert client.post("/customers/C-ALICE/erase/").status_code == 403
+    assert Customer.objects.get(pk=customer_with_history.pk).name == "Alice Wong"
