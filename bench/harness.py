@@ -26,6 +26,7 @@ class Measurement:
     unit: str = ""
     notes: str = ""
     extra: dict = field(default_factory=dict)
+    measured_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property
     def product_median(self) -> float:
@@ -82,24 +83,39 @@ def machine_description() -> dict:
 
 
 def write_results(suite: str, measurements: list[Measurement], context: dict) -> Path:
-    """Write results/<suite>.md (the committed table) and results/<suite>.json (raw timings)."""
+    """Write results/<suite>.md (the committed table) and results/<suite>.json (raw timings).
+
+    Operations measured in an earlier run and not in this one are kept, so one slow
+    operation can be re-measured alone (``--only``)."""
     RESULTS_DIR.mkdir(exist_ok=True)
+    raw_path = RESULTS_DIR / f"{suite}.json"
+    if raw_path.exists():
+        fresh = {m.name for m in measurements}
+        fields = set(Measurement.__dataclass_fields__)
+        earlier = [
+            Measurement(**{key: value for key, value in row.items() if key in fields})
+            for row in json.loads(raw_path.read_text())["results"]
+            if row["name"] not in fresh
+        ]
+        measurements = earlier + measurements
     lines = [
         f"# Benchmark: {suite}",
         "",
         " · ".join(f"{key}: {value}" for key, value in context.items()),
         "",
-        "| operation | target | product median | product p95 | reference median | ratio | throughput | notes |",
-        "|---|---|---|---|---|---|---|---|",
+        "| operation | target | product median | product p95 | reference median | ratio | throughput "
+        "| measured | notes |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for m in measurements:
         throughput = f"{m.throughput:,.0f} {m.unit}/s" if m.throughput else ""
         lines.append(
             f"| {m.name} | {m.target} | {m.product_median * 1000:,.1f} ms | {m.product_p95 * 1000:,.1f} ms "
-            f"| {m.reference_median * 1000:,.1f} ms | {m.ratio:.2f}× | {throughput} | {m.notes} |"
+            f"| {m.reference_median * 1000:,.1f} ms | {m.ratio:.2f}× | {throughput} "
+            f"| {m.measured_at[:16]} | {m.notes} |"
         )
     markdown = RESULTS_DIR / f"{suite}.md"
     markdown.write_text("\n".join(lines) + "\n")
     raw = [asdict(m) | {"ratio": m.ratio, "throughput": m.throughput} for m in measurements]
-    (RESULTS_DIR / f"{suite}.json").write_text(json.dumps({"context": context, "results": raw}, indent=2))
+    raw_path.write_text(json.dumps({"context": context, "results": raw}, indent=2))
     return markdown

@@ -26,6 +26,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true", help="keep the loaded data if it has N customers")
     parser.add_argument("--suite", action="append", choices=["foundation"], help="default: all suites")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", action="append", help="run only these operations (list, events, csv)")
     return parser.parse_args()
 
 
@@ -72,7 +73,7 @@ def main() -> None:
     if "foundation" in suites:
         from bench import foundation
 
-        foundation.run(context)
+        foundation.run(context, only=args.only)
 
 
 if __name__ == "__main__":

@@ -24,11 +24,17 @@ class BulkIngestApi(APIView):
     required_permissions = {"POST": "customers.add_customer"}
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "BulkIngestRequest"
+
         records = serializers.ListField(
             child=serializers.DictField(), max_length=settings.PRECIS_BULK_MAX_RECORDS
         )
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "BulkIngestResult"
+
         received = serializers.IntegerField()
         inserted = serializers.IntegerField()
         updated = serializers.IntegerField()

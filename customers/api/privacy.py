@@ -37,6 +37,9 @@ class CustomerEraseApi(APIView):
     required_permissions = {"POST": "customers.delete_customer"}
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CustomerErasure"
+
         erased = serializers.BooleanField()
         anonymous_id = serializers.CharField()
 
