@@ -68,6 +68,10 @@ def main() -> None:
         cursor.execute("SELECT (SELECT count(*) FROM customers_order), (SELECT count(*) FROM customers_event)")
         orders, events = cursor.fetchone()
     context |= {"orders": f"{orders:,}", "events": f"{events:,}"}
+    with connection.cursor() as cursor:
+        for setting in ("server_version", "shared_buffers", "max_wal_size", "work_mem"):
+            cursor.execute(f"SHOW {setting}")
+            context[setting] = cursor.fetchone()[0]
 
     suites = args.suite or ["foundation"]
     if "foundation" in suites:

@@ -18,6 +18,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from customers.ingestion.errors import IngestionError, RowError
 from customers.ingestion.formats import FORMATS
@@ -48,6 +49,26 @@ class KindCounts:
         self.updated += updated
         self.unchanged += unchanged
         self.rejected += rejected
+
+
+# Summary labels, translated when shown (jobs/templatetags/job_labels.py).
+SUMMARY_LABELS = (
+    gettext_noop("rows"),
+    gettext_noop("encoding"),
+    gettext_noop("rejected rows"),
+    gettext_noop("errors"),
+    gettext_noop("inserted"),
+    gettext_noop("updated"),
+    gettext_noop("unchanged"),
+    gettext_noop("customers"),
+    gettext_noop("products"),
+    gettext_noop("orders"),
+    gettext_noop("order_lines"),
+    gettext_noop("events"),
+    gettext_noop("reviews"),
+    gettext_noop("rows without customer id"),
+    gettext_noop("cancellation rows"),
+)
 
 
 @dataclass
@@ -151,9 +172,7 @@ def csv_import(
     is "online_retail") and write every rejected value to ``report_path``."""
     path, report_path = Path(path), Path(report_path)
     retail = file_format == ONLINE_RETAIL
-    result = ImportResult(
-        kind=ONLINE_RETAIL if retail else kind, file_format=file_format, report_path=str(report_path)
-    )
+    result = ImportResult(kind=ONLINE_RETAIL if retail else kind, file_format=file_format, report_path=str(report_path))
     report = _Report(report_path, result)
     try:
         _run(
@@ -262,9 +281,7 @@ def _retail_hold_back(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return rows[~tail], rows[tail]
 
 
-def _retail_chunk(
-    result: ImportResult, report: _Report, chunk: pd.DataFrame, seen: dict[str, set[str]], now
-) -> None:
+def _retail_chunk(result: ImportResult, report: _Report, chunk: pd.DataFrame, seen: dict[str, set[str]], now) -> None:
     if chunk.empty:
         return
     records = retail_transform(chunk)

@@ -13,6 +13,7 @@ class IngestionError(StrEnum):
     INVALID_DATE = "invalid_date"
     INVALID_CHOICE = "invalid_choice"
     INVALID_BOOLEAN = "invalid_boolean"
+    INVALID_EMAIL = "invalid_email"
     INVALID_RECORD = "invalid_record"
     OUT_OF_RANGE = "out_of_range"
     TOO_LONG = "too_long"
@@ -32,6 +33,7 @@ MESSAGES: dict[IngestionError, Any] = {
     IngestionError.INVALID_DATE: _("Not a valid date or time (use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)."),
     IngestionError.INVALID_CHOICE: _("Not one of the allowed values."),
     IngestionError.INVALID_BOOLEAN: _("Not a yes/no value (use true/false, 1/0 or yes/no)."),
+    IngestionError.INVALID_EMAIL: _("Not a valid email address."),
     IngestionError.INVALID_RECORD: _("The record is not a JSON object."),
     IngestionError.OUT_OF_RANGE: _("The value is outside the allowed range."),
     IngestionError.TOO_LONG: _("The value is too long."),

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 class ValueType(StrEnum):
     TEXT = "text"
+    EMAIL = "email"
     INTEGER = "integer"
     DECIMAL = "decimal"
     DATE = "date"
@@ -88,7 +89,7 @@ CUSTOMERS = Format(
     conflict=("external_id",),
     columns=(
         Column("customer_id", required=True, max_length=64, db_column="external_id"),
-        Column("email", max_length=254),
+        Column("email", ValueType.EMAIL, max_length=254),
         Column("phone", max_length=32),
         Column("name", max_length=200),
         Column("gender", ValueType.CHOICE, choices=("female", "male", "other"), aliases=GENDER_ALIASES),

@@ -38,6 +38,7 @@ UNKNOWN_CODES = {
 CONSENT = {"email_opt_in": "email_opt_in_at", "sms_opt_in": "sms_opt_in_at"}
 SQL_TYPES = {
     ValueType.TEXT: ("text", "text"),
+    ValueType.EMAIL: ("text", "text"),
     ValueType.CHOICE: ("text", "text"),
     ValueType.INTEGER: ("bigint", "integer"),
     ValueType.DECIMAL: ("numeric", "numeric"),

@@ -42,6 +42,11 @@ class Validated:
     rejected: int = 0
 
 
+# One @, no spaces, a dot in the domain: strict enough to catch typos, loose enough for
+# every address a shop really has (the mail server is the final judge).
+EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s.]+"
+
+
 def missing_columns(fmt: Format, columns: Iterable[str]) -> list[str]:
     have = set(columns)
     return [name for name in fmt.required_columns if name not in have]
@@ -106,8 +111,10 @@ def _parse_column(
     if column.required:
         problems.append((blank, IngestionError.REQUIRED, ""))
     kind = column.type
-    if kind == ValueType.TEXT:
+    if kind in (ValueType.TEXT, ValueType.EMAIL):
         parsed = text.where(~blank, None).astype(object)
+        if kind == ValueType.EMAIL:
+            problems.append((~blank & ~text.str.fullmatch(EMAIL_PATTERN), IngestionError.INVALID_EMAIL, ""))
         if column.max_length:
             problems.append(
                 (text.str.len().gt(column.max_length), IngestionError.TOO_LONG, f"max {column.max_length}")

@@ -61,3 +61,17 @@ def test_booleans_and_choices():
 
 def test_review_language():
     assert review_language(pd.Series(["很好 good", "great", "123", ""])).tolist() == ["zh", "en", "", ""]
+
+
+def test_email_addresses_are_checked():
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["e1", "e2", "e3", "e4", "e5"],
+            "email": ["li.na@example.cn", "bad", "two@@example.com", "space @x.com", ""],
+        }
+    )
+    frame[ROW] = range(2, 2 + len(frame))
+    validated = frame_validate(FORMATS["customers"], frame)
+    bad = sorted((error.record_id, error.code) for error in validated.errors)
+    assert bad == [("e2", "invalid_email"), ("e3", "invalid_email"), ("e4", "invalid_email")]
+    assert sorted(validated.clean["customer_id"]) == ["e1", "e5"]
