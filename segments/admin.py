@@ -1,0 +1,38 @@
+"""Admin for the feature table (read-only: only the refresh writes it) and refresh runs."""
+
+from django.contrib import admin
+
+from segments.models import CustomerFeatures, FeatureRefresh, FeatureRefreshRange
+
+
+@admin.register(CustomerFeatures)
+class CustomerFeaturesAdmin(admin.ModelAdmin):
+    list_display = ["customer_id", "rfm_segment", "consumption_tier", "recency_days", "frequency", "monetary", "as_of"]
+    # Fixed-choice filters only: a distinct-values filter would scan a million rows per page.
+    list_filter = ["rfm_segment", "consumption_tier"]
+    raw_id_fields = ["customer"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class FeatureRefreshRangeInline(admin.TabularInline):
+    model = FeatureRefreshRange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["low", "high", "customers", "finished_at"]
+
+
+@admin.register(FeatureRefresh)
+class FeatureRefreshAdmin(admin.ModelAdmin):
+    list_display = ["started_at", "mode", "status", "as_of", "customers_refreshed", "finished_at"]
+    list_filter = ["mode", "status"]
+    readonly_fields = [field.name for field in FeatureRefresh._meta.fields]
+    inlines = [FeatureRefreshRangeInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,210 @@
+"""Feature-table refreshes: start a run (score thresholds, ranges), refresh its ranges.
+
+A run (``FeatureRefresh``) computes the global RFM / tier thresholds once and is split
+into ``FeatureRefreshRange`` rows. Whoever executes a range — the management command
+in-process, or Celery range tasks on any machine — calls ``features_refresh_range``; the
+call that closes the last open range marks the run (and its job) succeeded. Everything is
+safe to run twice: the range SQL is an idempotent upsert and a range counts once.
+
+Modes: *full* refreshes every customer with ``as_of`` = now (run it nightly: recency and
+window counts change with time even when no data does); *incremental* refreshes only the
+customers with orders / events / reviews whose id is above the previous run's watermark,
+or whose profile changed, or who have no features yet, and scores them with the previous
+run's thresholds (a status change of an existing order is seen by the next full refresh).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from customers.models import Customer, Event, Order, Review
+from jobs.services import job_fail, job_progress, job_start, job_succeed
+from segments import features
+from segments.models import FeatureRefresh, FeatureRefreshRange
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RANGE_SIZE = 50_000
+
+
+@dataclass(frozen=True)
+class RangeResult:
+    customers: int
+    last_range: bool
+
+
+def feature_ranges(*, range_size: int = DEFAULT_RANGE_SIZE) -> list[tuple[int, int]]:
+    """Half-open customer-id ranges [low, high) covering every customer once."""
+    if range_size < 1:
+        raise ValueError("range_size must be positive")
+    bounds = Customer.objects.aggregate(low=Min("id"), high=Max("id"))
+    if bounds["low"] is None:
+        return []
+    return [
+        (low, min(low + range_size, bounds["high"] + 1))
+        for low in range(bounds["low"], bounds["high"] + 1, range_size)
+    ]
+
+
+def _last_succeeded() -> FeatureRefresh | None:
+    return FeatureRefresh.objects.filter(status=FeatureRefresh.Status.SUCCEEDED).order_by("-started_at").first()
+
+
+@transaction.atomic
+def features_refresh_start(
+    *,
+    mode: str = FeatureRefresh.Mode.FULL,
+    as_of: dt.datetime | None = None,
+    range_size: int = DEFAULT_RANGE_SIZE,
+    job_id=None,
+) -> FeatureRefresh:
+    """Create a run and its ranges. The id watermarks are read before any data is, so a
+    row arriving during the run is picked up again by the next incremental run.
+    An incremental run without a previous successful run becomes a full one."""
+    previous = _last_succeeded()
+    if mode == FeatureRefresh.Mode.INCREMENTAL and previous is None:
+        mode = FeatureRefresh.Mode.FULL
+    refresh = FeatureRefresh.objects.create(
+        mode=mode,
+        as_of=as_of or timezone.now(),
+        range_size=range_size,
+        job_id=job_id,
+        max_order_id=Order.objects.aggregate(v=Max("id"))["v"] or 0,
+        max_event_id=Event.objects.aggregate(v=Max("id"))["v"] or 0,
+        max_review_id=Review.objects.aggregate(v=Max("id"))["v"] or 0,
+    )
+    thresholds = None
+    if mode == FeatureRefresh.Mode.INCREMENTAL:
+        # Scored against the last full run, so untouched customers stay comparable.
+        thresholds = previous.thresholds or None
+    refresh.thresholds = thresholds or features.score_thresholds(as_of=refresh.as_of) or {}
+    refresh.save(update_fields=["thresholds"])
+    if mode == FeatureRefresh.Mode.INCREMENTAL:
+        refresh.since = previous.started_at
+        refresh.since_order_id = previous.max_order_id
+        refresh.since_event_id = previous.max_event_id
+        refresh.since_review_id = previous.max_review_id
+        refresh.save(update_fields=["since", "since_order_id", "since_event_id", "since_review_id"])
+    ranges = feature_ranges(range_size=range_size)
+    FeatureRefreshRange.objects.bulk_create(
+        FeatureRefreshRange(refresh=refresh, low=low, high=high) for low, high in ranges
+    )
+    if job_id is not None:
+        job_start(job_id=job_id, total=len(ranges))
+    return refresh
+
+
+def _scope(refresh: FeatureRefresh | None, low: int, high: int) -> features.CustomerScope:
+    if refresh is None or refresh.mode == FeatureRefresh.Mode.FULL:
+        return features.CustomerScope(low=low, high=high)
+    return features.CustomerScope(
+        low=low,
+        high=high,
+        since_order_id=refresh.since_order_id,
+        since_event_id=refresh.since_event_id,
+        since_review_id=refresh.since_review_id,
+        since=refresh.since,
+    )
+
+
+def features_refresh_range(
+    *, as_of: dt.datetime, low: int, high: int, refresh_id: int | None = None
+) -> RangeResult:
+    """Refresh the customers with ids in [low, high). With ``refresh_id`` the range uses
+    the run's thresholds and counts towards the run once, however often it runs; the call
+    that closes the run's last open range marks the run succeeded. Without it, the
+    thresholds are computed for this call (a one-off repair of a range)."""
+    refresh = FeatureRefresh.objects.get(pk=refresh_id) if refresh_id is not None else None
+    if refresh is None:
+        computed_at, thresholds = timezone.now(), features.score_thresholds(as_of=as_of)
+    else:
+        computed_at, thresholds = refresh.started_at, refresh.thresholds or None
+    written = features.refresh_range(
+        scope=_scope(refresh, low, high), as_of=as_of, computed_at=computed_at, thresholds=thresholds
+    )
+    if refresh is None:
+        return RangeResult(customers=written, last_range=False)
+    first_time = FeatureRefreshRange.objects.filter(
+        refresh_id=refresh_id, low=low, finished_at__isnull=True
+    ).update(finished_at=timezone.now(), customers=written)
+    if first_time and refresh.job_id is not None:
+        job_progress(job_id=refresh.job_id, advance=1)
+    last_range = False
+    if not FeatureRefreshRange.objects.filter(refresh_id=refresh_id, finished_at__isnull=True).exists():
+        last_range = features_refresh_finish(refresh_id=refresh_id)
+    return RangeResult(customers=written, last_range=last_range)
+
+
+def features_refresh_finish(*, refresh_id: int) -> bool:
+    """Mark a run whose ranges are all done as succeeded (once: False if already done)."""
+    customers = sum(FeatureRefreshRange.objects.filter(refresh_id=refresh_id).values_list("customers", flat=True))
+    finished = FeatureRefresh.objects.filter(pk=refresh_id, status=FeatureRefresh.Status.RUNNING).update(
+        status=FeatureRefresh.Status.SUCCEEDED, customers_refreshed=customers, finished_at=timezone.now()
+    )
+    refresh = FeatureRefresh.objects.get(pk=refresh_id)
+    if finished and refresh.job_id is not None:
+        job_succeed(
+            job_id=refresh.job_id,
+            result={"summary": {"mode": refresh.mode, "customers": customers, "refresh_id": refresh_id}},
+            message=f"{customers} customers refreshed",
+        )
+    return bool(finished)
+
+
+def features_refresh_fail(*, refresh_id: int, message: str) -> None:
+    refresh = FeatureRefresh.objects.get(pk=refresh_id)
+    FeatureRefresh.objects.filter(pk=refresh_id).update(status=FeatureRefresh.Status.FAILED, finished_at=timezone.now())
+    if refresh.job_id is not None:
+        job_fail(job_id=refresh.job_id, message=message)
+
+
+def _run_range_in_thread(refresh: FeatureRefresh, low: int, high: int) -> RangeResult:
+    try:
+        return features_refresh_range(as_of=refresh.as_of, low=low, high=high, refresh_id=refresh.pk)
+    finally:
+        connection.close()
+
+
+def features_refresh_run(*, refresh_id: int, parallel: int = 1) -> FeatureRefresh:
+    """Execute every open range of a run in this process (``parallel`` database
+    connections at once on PostgreSQL)."""
+    refresh = FeatureRefresh.objects.get(pk=refresh_id)
+    open_ranges = list(refresh.ranges.filter(finished_at__isnull=True).order_by("low").values_list("low", "high"))
+    try:
+        if parallel > 1 and connection.vendor == "postgresql":
+            with ThreadPoolExecutor(max_workers=parallel) as pool:
+                list(pool.map(lambda bounds: _run_range_in_thread(refresh, *bounds), open_ranges))
+        else:
+            for low, high in open_ranges:
+                features_refresh_range(as_of=refresh.as_of, low=low, high=high, refresh_id=refresh.pk)
+        features_refresh_finish(refresh_id=refresh_id)  # no ranges: nobody to refresh
+        refresh.refresh_from_db()
+        return refresh
+    except Exception as error:
+        features_refresh_fail(refresh_id=refresh_id, message=str(error))
+        raise
+
+
+def features_refresh_full(
+    *, as_of: dt.datetime | None = None, range_size: int = DEFAULT_RANGE_SIZE, parallel: int = 1, job_id=None
+) -> FeatureRefresh:
+    """Recompute every customer's features in this process."""
+    refresh = features_refresh_start(mode=FeatureRefresh.Mode.FULL, as_of=as_of, range_size=range_size, job_id=job_id)
+    return features_refresh_run(refresh_id=refresh.pk, parallel=parallel)
+
+
+def features_refresh_incremental(
+    *, as_of: dt.datetime | None = None, range_size: int = DEFAULT_RANGE_SIZE, parallel: int = 1, job_id=None
+) -> FeatureRefresh:
+    """Recompute only customers with new data since the last successful run."""
+    refresh = features_refresh_start(
+        mode=FeatureRefresh.Mode.INCREMENTAL, as_of=as_of, range_size=range_size, job_id=job_id
+    )
+    return features_refresh_run(refresh_id=refresh.pk, parallel=parallel)

@@ -1,0 +1,64 @@
+"""Celery tasks of the feature refresh: thin callers of segments.services.
+
+``features_refresh`` coordinates: it creates the run and its ranges, then fans out one
+``features_refresh_range`` task per customer-id range as a group, so workers on any
+number of machines share the run. The score thresholds are computed before the fan-out,
+so no chord (and no result backend) is needed: the range task that closes the run's last
+open range, recorded in the database, marks the run and its job succeeded. Every task is
+safe to run twice; with acks_late a range lost with its worker is delivered again.
+"""
+
+import datetime as dt
+
+from celery import group, shared_task
+
+from jobs.services import job_create
+from segments.models import FeatureRefresh
+from segments.services import (
+    DEFAULT_RANGE_SIZE,
+    features_refresh_fail,
+    features_refresh_finish,
+    features_refresh_range,
+    features_refresh_start,
+)
+
+
+@shared_task(name="segments.features_refresh")
+def features_refresh(
+    mode: str = FeatureRefresh.Mode.FULL,
+    as_of: str | None = None,
+    range_size: int = DEFAULT_RANGE_SIZE,
+    job_id: str | None = None,
+) -> int:
+    """Start a refresh run (the nightly schedule calls this with no arguments)."""
+    if job_id is None:
+        job_id = str(job_create(kind="features_refresh", title=f"Customer features: {mode} refresh").pk)
+    refresh = features_refresh_start(
+        mode=mode,
+        as_of=dt.datetime.fromisoformat(as_of) if as_of else None,
+        range_size=range_size,
+        job_id=job_id,
+    )
+    ranges = list(refresh.ranges.order_by("low").values_list("low", "high"))
+    if not ranges:
+        features_refresh_finish(refresh_id=refresh.pk)
+        return refresh.pk
+    group(
+        features_refresh_range_task.si(refresh.pk, refresh.as_of.isoformat(), low, high) for low, high in ranges
+    ).apply_async()
+    return refresh.pk
+
+
+@shared_task(name="segments.features_refresh_range")
+def features_refresh_range_task(refresh_id: int | None, as_of: str, low: int, high: int) -> int:
+    """Refresh customers [low, high) as of ``as_of``; the last range closes the run."""
+    try:
+        result = features_refresh_range(
+            as_of=dt.datetime.fromisoformat(as_of), low=low, high=high, refresh_id=refresh_id
+        )
+    except Exception as error:
+        if refresh_id is not None:
+            features_refresh_fail(refresh_id=refresh_id, message=f"range [{low}, {high}): {error}")
+        raise
+    return result.customers
+
