@@ -267,16 +267,23 @@ def frame_upsert(fmt: Format, validated: Validated, *, now: datetime) -> WriteRe
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM {STAGE}")
             staged = cursor.fetchone()[0]
-            cursor.execute(
-                f"SELECT count(*) FROM ({source}) x JOIN {model._meta.db_table} t ON {match}", select_params
-            )
-            existing = cursor.fetchone()[0]
-            cursor.execute(statement, params)
-            affected = max(cursor.rowcount, 0)
+            if _postgres():
+                # xmax = 0 marks a freshly inserted row: one statement tells inserts from updates.
+                cursor.execute(f"{statement} RETURNING (xmax = 0)", params)
+                flags = [row[0] for row in cursor.fetchall()]
+                result.inserted = sum(flags)
+                result.updated = len(flags) - result.inserted
+            else:
+                cursor.execute(
+                    f"SELECT count(*) FROM ({source}) x JOIN {model._meta.db_table} t ON {match}", select_params
+                )
+                existing = cursor.fetchone()[0]
+                cursor.execute(statement, params)
+                affected = max(cursor.rowcount, 0)
+                result.inserted = staged - existing
+                result.updated = affected - result.inserted
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-    result.inserted = staged - existing
-    result.updated = affected - result.inserted
-    result.unchanged = existing - result.updated
+    result.unchanged = staged - result.inserted - result.updated
     return result
