@@ -115,16 +115,14 @@ def _reject_unknown_references(fmt: Format, validated: Validated) -> list[RowErr
         for ref in fmt.references:
             if ref.optional or ref.column not in validated.present:
                 continue
-            missing = f"NOT EXISTS (SELECT 1 FROM {ref.table} r WHERE r.{qn(ref.key)} = s.{qn(ref.column)})"
+            # One pass: drop the unknown references from the stage and report what was dropped.
             cursor.execute(
-                f"SELECT s.{qn(SEQ)}, s.{qn(ROW)}, s.{qn(ref.column)} FROM {STAGE} s "
-                f"WHERE {missing} ORDER BY s.{qn(SEQ)}"
+                f"DELETE FROM {STAGE} WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {ref.table} r WHERE r.{qn(ref.key)} = {STAGE}.{qn(ref.column)}) "
+                f"RETURNING {qn(SEQ)}, {qn(ROW)}, {qn(ref.column)}"
             )
-            for seq, row, value in cursor.fetchall():
+            for seq, row, value in sorted(cursor.fetchall()):
                 errors.append(RowError(int(row), keys[seq], ref.column, UNKNOWN_CODES[ref.table], str(value)))
-            cursor.execute(
-                f"DELETE FROM {STAGE} WHERE {qn(SEQ)} IN (SELECT s.{qn(SEQ)} FROM {STAGE} s WHERE {missing})"
-            )
     return errors
 
 
