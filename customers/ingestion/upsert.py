@@ -100,6 +100,9 @@ def _load_stage(frame: pd.DataFrame, types: dict[str, str]) -> None:
             buffer = frame.to_csv(header=False, index=False, na_rep="")
             with cursor.cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
                 copy.write(buffer)
+            # Temporary tables get no statistics by themselves; without them the planner
+            # guesses the stage size and hashes the whole customers table for every chunk.
+            cursor.execute(f"ANALYZE {STAGE}")
         else:
             rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
             marks = ", ".join(["%s"] * len(frame.columns))
