@@ -114,6 +114,9 @@ def _reject_unknown_references(fmt: Format, validated: Validated) -> list[RowErr
     qn = connection.ops.quote_name
     keys = records_key(validated.clean, fmt).tolist()
     errors: list[RowError] = []
+    # PostgreSQL: OFFSET 0 keeps the check a per-row index lookup instead of an anti-join
+    # that reads the whole referenced table for every batch.
+    per_row = " OFFSET 0" if _postgres() else ""
     with connection.cursor() as cursor:
         for ref in fmt.references:
             if ref.optional or ref.column not in validated.present:
@@ -121,7 +124,7 @@ def _reject_unknown_references(fmt: Format, validated: Validated) -> list[RowErr
             # One pass: drop the unknown references from the stage and report what was dropped.
             cursor.execute(
                 f"DELETE FROM {STAGE} WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {ref.table} r WHERE r.{qn(ref.key)} = {STAGE}.{qn(ref.column)}) "
+                f"(SELECT 1 FROM {ref.table} r WHERE r.{qn(ref.key)} = {STAGE}.{qn(ref.column)}{per_row}) "
                 f"RETURNING {qn(SEQ)}, {qn(ROW)}, {qn(ref.column)}"
             )
             for seq, row, value in sorted(cursor.fetchall()):
@@ -154,7 +157,15 @@ def _build_upsert(fmt: Format, validated: Validated, now: datetime) -> tuple[str
         alias = f"r{index}"
         ref_alias[ref.db_column] = alias
         kind = "LEFT JOIN" if ref.optional else "JOIN"
-        joins.append(f"{kind} {ref.table} {alias} ON {alias}.{qn(ref.key)} = s.{qn(ref.column)}")
+        if postgres:
+            # One index lookup per staged row: a batch is small next to the referenced table,
+            # which a hash join would read whole for every batch (see docs/scaling.md).
+            joins.append(
+                f"{kind} LATERAL (SELECT * FROM {ref.table} WHERE {qn(ref.key)} = s.{qn(ref.column)} "
+                f"OFFSET 0) {alias} ON true"
+            )
+        else:
+            joins.append(f"{kind} {ref.table} {alias} ON {alias}.{qn(ref.key)} = s.{qn(ref.column)}")
     db_now = connection.ops.adapt_datetimefield_value(now)
     jsonb = "::jsonb" if postgres else ""
     differs = "IS DISTINCT FROM" if postgres else "IS NOT"
