@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from customers.models import Customer, Gender
 from customers.privacy import customer_data_export, customer_erase
+from customers.profile_panels import profile_panels
 from customers.selectors import (
     CustomerFilters,
     CustomerSort,
@@ -147,6 +148,7 @@ def customer_profile_page(request: HttpRequest, external_id: str) -> HttpRespons
         "reviews": customer_reviews(customer),
         "timeline": timeline,
         "older_events": "events_before" in request.GET,
+        "panels": profile_panels(customer),
     }
     return render(request, "customers/profile.html", context)
 
