@@ -1,5 +1,6 @@
 """Foundation benchmarks: bulk event ingestion through the REST endpoint, CSV import of
 1M orders, and the customer list page — each next to hand-written SQL for the same rows."""
+
 import io
 import json
 import tempfile
@@ -167,9 +168,10 @@ def reference_orders_import(path: Path) -> None:
             "CREATE TEMP TABLE ref_orders (order_id text, customer_id text, ordered_at timestamptz, total numeric,"
             " currency text, coupon_code text) ON COMMIT DROP"
         )
-        with path.open() as handle, cursor.cursor.copy(
-            "COPY ref_orders FROM STDIN WITH (FORMAT csv, HEADER true)"
-        ) as copy:
+        with (
+            path.open() as handle,
+            cursor.cursor.copy("COPY ref_orders FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+        ):
             while data := handle.read(1 << 20):
                 copy.write(data)
         cursor.execute(
@@ -247,8 +249,8 @@ def run(context: dict, only: list[str] | None = None) -> None:
         print(f"running {bench.__name__}", flush=True)
         measurement = bench()
         print(
-            f"  {measurement.name}: median {measurement.product_median * 1000:,.0f} ms, "
-            f"ratio {measurement.ratio:.2f}", flush=True,
+            f"  {measurement.name}: median {measurement.product_median * 1000:,.0f} ms, ratio {measurement.ratio:.2f}",
+            flush=True,
         )
         measurements.append(measurement)
     path = write_results("foundation", measurements, context)

@@ -7,6 +7,7 @@ Creates (or reuses) a PostgreSQL database, migrates it, loads N customers with t
 generator, then times each product operation next to a hand-written reference for the same
 result in the same run and writes bench/results/<suite>.md and .json. See docs/benchmarks.md.
 """
+
 import argparse
 import os
 import sys

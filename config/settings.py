@@ -172,8 +172,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Precis API",
-    "DESCRIPTION": "Marketing automation for e-commerce: customer data, segments, campaigns, "
-    "analytics and surveys.",
+    "DESCRIPTION": "Marketing automation for e-commerce: customer data, segments, campaigns, analytics and surveys.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI is served from static files (no CDN).

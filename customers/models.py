@@ -100,9 +100,7 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["customer", "ordered_at"], name="order_customer_time_idx"),
             models.Index(fields=["ordered_at"], name="order_time_idx"),
-            models.Index(
-                fields=["coupon_code"], name="order_coupon_idx", condition=~models.Q(coupon_code="")
-            ),
+            models.Index(fields=["coupon_code"], name="order_coupon_idx", condition=~models.Q(coupon_code="")),
         ]
 
     def __str__(self) -> str:
@@ -115,15 +113,14 @@ class OrderLine(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
     quantity = models.IntegerField(_("quantity"), default=1)
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2, default=0)
-    attributes = models.JSONField(_("attributes"), default=dict, db_default=models.Value({}, models.JSONField()),
-                                  blank=True)
+    attributes = models.JSONField(
+        _("attributes"), default=dict, db_default=models.Value({}, models.JSONField()), blank=True
+    )
 
     class Meta:
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
-        constraints = [
-            models.UniqueConstraint(fields=["order", "product"], name="orderline_order_product_uniq")
-        ]
+        constraints = [models.UniqueConstraint(fields=["order", "product"], name="orderline_order_product_uniq")]
 
     def __str__(self) -> str:
         return f"{self.order_id}:{self.product_id} x{self.quantity}"
@@ -171,16 +168,15 @@ class Review(models.Model):
 
     external_id = models.CharField(_("review id"), max_length=64, unique=True)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="reviews", db_index=False)
-    product = models.ForeignKey(
-        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews"
-    )
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews")
     sku = models.CharField(_("SKU"), max_length=64, blank=True, default="")
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     text = models.TextField(_("text"), blank=True, default="")
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True, default="")
     created_at = models.DateTimeField(_("created at"))
-    attributes = models.JSONField(_("attributes"), default=dict, db_default=models.Value({}, models.JSONField()),
-                                  blank=True)
+    attributes = models.JSONField(
+        _("attributes"), default=dict, db_default=models.Value({}, models.JSONField()), blank=True
+    )
 
     class Meta:
         verbose_name = _("review")

@@ -4,6 +4,7 @@ profile page, without the customers app importing them.
 An app registers a function in its ``AppConfig.ready``; the function gets the customer and
 returns ``(template name, context)`` or ``None`` when it has nothing to show yet.
 """
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any

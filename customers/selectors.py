@@ -27,8 +27,7 @@ def table_row_count(model: type[Model]) -> int:
     statistics, because an exact COUNT(*) over 10M orders is too slow for a landing page."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                           [model._meta.db_table])
+            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
             row = cursor.fetchone()
         if row and row[0] > EXACT_COUNT_LIMIT:
             return int(row[0])

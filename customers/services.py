@@ -130,9 +130,7 @@ def csv_import_run(
     *, kind: str, path: Path | str, report_path: Path | str, file_format: str = "precis", progress=None
 ) -> ImportResult:
     """Import one file (command line or job); see customers/ingestion/csv_import.py."""
-    return csv_import(
-        kind=kind, path=path, report_path=report_path, file_format=file_format, progress=progress
-    )
+    return csv_import(kind=kind, path=path, report_path=report_path, file_format=file_format, progress=progress)
 
 
 def import_job_start(*, kind: str, upload: UploadedFile, user=None) -> Job:
@@ -197,8 +195,7 @@ def import_job_run(*, job_id: Any) -> None:
         job_succeed(
             job_id=job_id,
             result=payload,
-            message=_("%(rows)d rows read, %(errors)d errors.")
-            % {"rows": result.rows, "errors": result.error_count},
+            message=_("%(rows)d rows read, %(errors)d errors.") % {"rows": result.rows, "errors": result.error_count},
         )
 
 

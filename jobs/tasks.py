@@ -10,6 +10,4 @@ def worker_check(job_id: str) -> None:
     """Marks the job done with the worker's host name: proves a worker reads the broker
     and writes to the same database as the web app (used by ops checks and tests)."""
     job_start(job_id=job_id, total=1)
-    job_succeed(
-        job_id=job_id, result={"summary": {"worker": socket.gethostname()}}, message="worker answered"
-    )
+    job_succeed(job_id=job_id, result={"summary": {"worker": socket.gethostname()}}, message="worker answered")

@@ -162,9 +162,9 @@ scope AS (
 
 def _score_expression(column: str, cuts: str, compare: str) -> str:
     """1 + the number of quintile cuts the value beats (see segments.rfm.score_from_cuts)."""
-    return "(1 + " + " + ".join(
-        f"CASE WHEN {column} {compare} %({cuts}{i})s THEN 1 ELSE 0 END" for i in range(1, 5)
-    ) + ")"
+    return (
+        "(1 + " + " + ".join(f"CASE WHEN {column} {compare} %({cuts}{i})s THEN 1 ELSE 0 END" for i in range(1, 5)) + ")"
+    )
 
 
 def threshold_params(thresholds: dict[str, Any] | None) -> dict[str, Any]:
@@ -217,9 +217,7 @@ def _refresh_sql(scope: CustomerScope) -> str:
         for r_score in range(1, 6)
         for fm in range(1, 6)
     )
-    event_select = ",\n".join(
-        f"    COALESCE(ea.{t}_count_{d}d, 0)" for t in EVENT_TYPES for d in FEATURE_WINDOWS
-    )
+    event_select = ",\n".join(f"    COALESCE(ea.{t}_count_{d}d, 0)" for t in EVENT_TYPES for d in FEATURE_WINDOWS)
     order_window_select = ",\n".join(
         f"    COALESCE(o.frequency_{d}d, 0), COALESCE(o.monetary_{d}d, 0)" for d in ORDER_WINDOWS
     )

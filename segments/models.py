@@ -64,9 +64,7 @@ class CustomerFeaturesBase(models.Model):
     """Columns written by the refresh; the generated window columns are added below so
     their names and the SQL in segments.features come from the same constants."""
 
-    customer = models.OneToOneField(
-        Customer, primary_key=True, on_delete=models.CASCADE, related_name="features"
-    )
+    customer = models.OneToOneField(Customer, primary_key=True, on_delete=models.CASCADE, related_name="features")
     as_of = models.DateTimeField(_("as of"), help_text=_("Reference time the windows end at."))
     computed_at = models.DateTimeField(_("computed at"))
 

@@ -1,4 +1,5 @@
 """The customer's computed features on the profile page (customers/profile_panels.py)."""
+
 from typing import Any
 
 from customers.models import Customer

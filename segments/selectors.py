@@ -17,9 +17,7 @@ def features_last_refresh() -> FeatureRefresh | None:
 
 def rfm_segment_sizes() -> list[dict]:
     """Customers per RFM segment (the empty segment is customers without orders)."""
-    return list(
-        CustomerFeatures.objects.values("rfm_segment").annotate(customers=Count("pk")).order_by("-customers")
-    )
+    return list(CustomerFeatures.objects.values("rfm_segment").annotate(customers=Count("pk")).order_by("-customers"))
 
 
 def features_for_customers(*, customer_ids: list[int]) -> QuerySet[CustomerFeatures]:

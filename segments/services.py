@@ -48,8 +48,7 @@ def feature_ranges(*, range_size: int = DEFAULT_RANGE_SIZE) -> list[tuple[int, i
     if bounds["low"] is None:
         return []
     return [
-        (low, min(low + range_size, bounds["high"] + 1))
-        for low in range(bounds["low"], bounds["high"] + 1, range_size)
+        (low, min(low + range_size, bounds["high"] + 1)) for low in range(bounds["low"], bounds["high"] + 1, range_size)
     ]
 
 
@@ -114,9 +113,7 @@ def _scope(refresh: FeatureRefresh | None, low: int, high: int) -> features.Cust
     )
 
 
-def features_refresh_range(
-    *, as_of: dt.datetime, low: int, high: int, refresh_id: int | None = None
-) -> RangeResult:
+def features_refresh_range(*, as_of: dt.datetime, low: int, high: int, refresh_id: int | None = None) -> RangeResult:
     """Refresh the customers with ids in [low, high). With ``refresh_id`` the range uses
     the run's thresholds and counts towards the run once, however often it runs; the call
     that closes the run's last open range marks the run succeeded. Without it, the
@@ -131,9 +128,9 @@ def features_refresh_range(
     )
     if refresh is None:
         return RangeResult(customers=written, last_range=False)
-    first_time = FeatureRefreshRange.objects.filter(
-        refresh_id=refresh_id, low=low, finished_at__isnull=True
-    ).update(finished_at=timezone.now(), customers=written)
+    first_time = FeatureRefreshRange.objects.filter(refresh_id=refresh_id, low=low, finished_at__isnull=True).update(
+        finished_at=timezone.now(), customers=written
+    )
     if first_time and refresh.job_id is not None:
         job_progress(job_id=refresh.job_id, advance=1)
     last_range = False

@@ -61,4 +61,3 @@ def features_refresh_range_task(refresh_id: int | None, as_of: str, low: int, hi
             features_refresh_fail(refresh_id=refresh_id, message=f"range [{low}, {high}): {error}")
         raise
     return result.customers
-

@@ -27,9 +27,7 @@ class BulkIngestApi(APIView):
         class Meta:
             ref_name = "BulkIngestRequest"
 
-        records = serializers.ListField(
-            child=serializers.DictField(), max_length=settings.PRECIS_BULK_MAX_RECORDS
-        )
+        records = serializers.ListField(child=serializers.DictField(), max_length=settings.PRECIS_BULK_MAX_RECORDS)
 
     class OutputSerializer(serializers.Serializer):
         class Meta:

@@ -7,6 +7,7 @@ orders, lines and events are "exploded" from them with ``np.repeat``.
 Time is measured in fractional days since ``day0`` (the start of the simulated history)
 until ``now`` (the fixed anchor of a run); the writer turns it into timestamps.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,21 +50,50 @@ DRIFT_HALF_LIFE_DAYS = 45.0
 
 FX = {"USD": 1.0, "CNY": 7.2, "EUR": 0.92, "GBP": 0.79}  # list prices are in USD
 LINE_COUNT_P = np.array([0.52, 0.28, 0.14, 0.06])  # 1..4 lines per order
-LOCAL_HOUR_WEIGHTS = np.array([2, 1, .5, .3, .3, .5, 1, 2, 3, 3.5, 4, 4.5, 5, 4.5, 4, 4, 4.5, 5, 5.5, 6.5,
-                               8, 9, 7.5, 4.5])
-CHINESE_NEW_YEAR = np.array(["2018-02-16", "2019-02-05", "2020-01-25", "2021-02-12", "2022-02-01",
-                             "2023-01-22", "2024-02-10", "2025-01-29", "2026-02-17", "2027-02-06",
-                             "2028-01-26", "2029-02-13", "2030-02-03", "2031-01-23", "2032-02-11",
-                             "2033-01-31", "2034-02-19", "2035-02-08"], dtype="datetime64[D]")
+LOCAL_HOUR_WEIGHTS = np.array(
+    [2, 1, 0.5, 0.3, 0.3, 0.5, 1, 2, 3, 3.5, 4, 4.5, 5, 4.5, 4, 4, 4.5, 5, 5.5, 6.5, 8, 9, 7.5, 4.5]
+)
+CHINESE_NEW_YEAR = np.array(
+    [
+        "2018-02-16",
+        "2019-02-05",
+        "2020-01-25",
+        "2021-02-12",
+        "2022-02-01",
+        "2023-01-22",
+        "2024-02-10",
+        "2025-01-29",
+        "2026-02-17",
+        "2027-02-06",
+        "2028-01-26",
+        "2029-02-13",
+        "2030-02-03",
+        "2031-01-23",
+        "2032-02-11",
+        "2033-01-31",
+        "2034-02-19",
+        "2035-02-08",
+    ],
+    dtype="datetime64[D]",
+)
 CHINA_CURVE, WEST_CURVE = 0, 1
 
 # Coupon campaigns: (code prefix, discount share). Seasonal codes win on their days.
-COUPONS = (("WELCOME", 0.10), ("SAVE", 0.15), ("VIP", 0.20), ("FLASH", 0.10), ("D11-", 0.20),
-           ("BF", 0.25), ("CNY", 0.12), ("XMAS", 0.15))
+COUPONS = (
+    ("WELCOME", 0.10),
+    ("SAVE", 0.15),
+    ("VIP", 0.20),
+    ("FLASH", 0.10),
+    ("D11-", 0.20),
+    ("BF", 0.25),
+    ("CNY", 0.12),
+    ("XMAS", 0.15),
+)
 COUPON_D11, COUPON_BF, COUPON_CNY, COUPON_XMAS = 4, 5, 6, 7
 ORDER_CHANNELS = np.array(["app", "web", "mini_program"], dtype=object)
-LANDING_PATHS = np.array(["/", "/", "/new-arrivals", "/promo/flash-sale", "/account/orders",
-                          "/account/coupons"], dtype=object)
+LANDING_PATHS = np.array(
+    ["/", "/", "/new-arrivals", "/promo/flash-sale", "/account/orders", "/account/coupons"], dtype=object
+)
 
 
 @dataclass(frozen=True)
@@ -147,8 +177,14 @@ def _explode(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return owner, np.arange(owner.size) - starts[owner]
 
 
-def _seasonal_times(rng: np.random.Generator, season: Season, curve: np.ndarray, start: np.ndarray,
-                    end: np.ndarray, rate_per_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _seasonal_times(
+    rng: np.random.Generator,
+    season: Season,
+    curve: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    rate_per_day: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Poisson arrival times in [start, end) whose intensity follows the season curve.
 
     Uses the inverse of the cumulative intensity, so peaks get more orders without
@@ -212,8 +248,15 @@ def _ids(prefix: str, first: int, n: int, width: int) -> np.ndarray:
     return (prefix + pd.Series(np.arange(first, first + n)).astype(str).str.zfill(width)).to_numpy(dtype=object)
 
 
-def simulate_chunk(rng: np.random.Generator, *, n_customers: int, numbers: ChunkNumbers, season: Season,
-                   catalogue: pd.DataFrame, event_days: int) -> Chunk:
+def simulate_chunk(
+    rng: np.random.Generator,
+    *,
+    n_customers: int,
+    numbers: ChunkNumbers,
+    season: Season,
+    catalogue: pd.DataFrame,
+    event_days: int,
+) -> Chunk:
     """Simulate ``n_customers`` customers with their orders, lines, events and reviews.
 
     Times are float days since ``season.day0``; ``now`` is the end of the season grid.
@@ -252,8 +295,9 @@ def simulate_chunk(rng: np.random.Generator, *, n_customers: int, numbers: Chunk
     cust_idx, t = cust_idx[keep], t[keep]
     # Churned customers were buyers; new customers usually buy soon after signing up.
     has_order = np.bincount(cust_idx, minlength=n) > 0
-    force = ~has_order & ((arch == CHURNED) | ((arch == NEW) & (rng.random(n) < 0.85))
-                          | ((arch == DRIFTING) | (arch == LOYAL)))
+    force = ~has_order & (
+        (arch == CHURNED) | ((arch == NEW) & (rng.random(n) < 0.85)) | ((arch == DRIFTING) | (arch == LOYAL))
+    )
     forced = np.flatnonzero(force & (first_order < active_end))
     cust_idx = np.concatenate([cust_idx, forced])
     t = np.concatenate([t, first_order[forced]])
@@ -281,8 +325,9 @@ def simulate_chunk(rng: np.random.Generator, *, n_customers: int, numbers: Chunk
     line_order, _ = _explode(lines_per_order)
     line_cust = cust_idx[line_order]
     pick = rng.random(line_order.size)
-    line_cat = np.where(pick < 0.55, fav[line_cust, 0],
-                        np.where(pick < 0.8, fav[line_cust, 1], rng.integers(0, n_cat, line_order.size)))
+    line_cat = np.where(
+        pick < 0.55, fav[line_cust, 0], np.where(pick < 0.8, fav[line_cust, 1], rng.integers(0, n_cat, line_order.size))
+    )
     rank = np.floor(cat_sizes[line_cat] * rng.random(line_order.size) ** 2.2).astype(np.int64)
     line_product = cat_start[line_cat] + rank
     dedupe = ~pd.Series(line_order * 10_000 + line_product).duplicated().to_numpy()
@@ -313,36 +358,49 @@ def simulate_chunk(rng: np.random.Generator, *, n_customers: int, numbers: Chunk
     total = subtotal - discount
     year = (season.day0 + order_day.astype("timedelta64[D]")).astype("datetime64[Y]").astype(np.int64) + 1970
     prefix = np.array([c[0] for c in COUPONS], dtype=object)[kind]
-    suffix = np.where(kind >= COUPON_D11, pd.Series(year).astype(str).to_numpy(dtype=object),
-                      (pd.Series(rate * 100).round().astype(int).astype(str)).to_numpy(dtype=object))
+    suffix = np.where(
+        kind >= COUPON_D11,
+        pd.Series(year).astype(str).to_numpy(dtype=object),
+        (pd.Series(rate * 100).round().astype(int).astype(str)).to_numpy(dtype=object),
+    )
     coupon_code = np.where(with_coupon, prefix + suffix, "")
     status_draw = rng.random(n_orders)
-    status = np.where(status_draw < 0.02, "cancelled",
-                      np.where((status_draw < 0.05) & (t < now - 14), "returned", "placed"))
+    status = np.where(
+        status_draw < 0.02, "cancelled", np.where((status_draw < 0.05) & (t < now - 14), "returned", "placed")
+    )
     channel = ORDER_CHANNELS[rng.choice(3, size=n_orders, p=[0.55, 0.25, 0.2])]
 
     order_no = np.arange(numbers.order, numbers.order + n_orders)
     order_ext = _ids("O", numbers.order, n_orders, 8)
     subtotal_s, discount_s, total_s = _money(subtotal), _money(discount), _money(total)
-    orders = pd.DataFrame({
-        "number": order_no,
-        "external_id": order_ext,
-        "customer_number": customer_no[cust_idx],
-        "ordered_at": t,
-        "total": total_s,
-        "currency": currency[cust_idx],
-        "coupon_code": coupon_code,
-        "status": status,
-        "attributes": '{"subtotal": "' + subtotal_s + '", "discount": "' + discount_s
-                      + '", "channel": "' + channel + '"}',
-    })
-    lines = pd.DataFrame({
-        "number": np.arange(numbers.line, numbers.line + line_order.size),
-        "order_number": order_no[line_order],
-        "product_index": line_product,
-        "quantity": quantity,
-        "unit_price": _money(unit_cents),
-    })
+    orders = pd.DataFrame(
+        {
+            "number": order_no,
+            "external_id": order_ext,
+            "customer_number": customer_no[cust_idx],
+            "ordered_at": t,
+            "total": total_s,
+            "currency": currency[cust_idx],
+            "coupon_code": coupon_code,
+            "status": status,
+            "attributes": '{"subtotal": "'
+            + subtotal_s
+            + '", "discount": "'
+            + discount_s
+            + '", "channel": "'
+            + channel
+            + '"}',
+        }
+    )
+    lines = pd.DataFrame(
+        {
+            "number": np.arange(numbers.line, numbers.line + line_order.size),
+            "order_number": order_no[line_order],
+            "product_index": line_product,
+            "quantity": quantity,
+            "unit_price": _money(unit_cents),
+        }
+    )
 
     # --- reviews ----------------------------------------------------------------------
     review_p = np.array([a.review_share for a in ARCHETYPES])[arch[cust_idx]]
@@ -360,66 +418,117 @@ def simulate_chunk(rng: np.random.Generator, *, n_customers: int, numbers: Chunk
     reviewed, first_line, review_t = reviewed[review_sort], first_line[review_sort], review_t[review_sort]
     rating, review_zh = rating[review_sort], review_zh[review_sort]
     review_ext = _ids("R", numbers.review, reviewed.size, 8)
-    reviews = pd.DataFrame({
-        "number": np.arange(numbers.review, numbers.review + reviewed.size),
-        "external_id": review_ext,
-        "customer_number": customer_no[cust_idx[reviewed]],
-        "product_index": line_product[first_line],
-        "rating": rating,
-        "text": compose_reviews(rng, rating, review_zh),
-        "language": np.where(review_zh, "zh", "en"),
-        "created_at": review_t,
-    })
+    reviews = pd.DataFrame(
+        {
+            "number": np.arange(numbers.review, numbers.review + reviewed.size),
+            "external_id": review_ext,
+            "customer_number": customer_no[cust_idx[reviewed]],
+            "product_index": line_product[first_line],
+            "rating": rating,
+            "text": compose_reviews(rng, rating, review_zh),
+            "language": np.where(review_zh, "zh", "en"),
+            "created_at": review_t,
+        }
+    )
 
     # --- events -----------------------------------------------------------------------
     window_start = now - event_days
-    events = _events(rng, n=n, now=now, window_start=window_start, season=season, curve=curve,
-                     arch=arch, signup=signup, active_end=active_end, drift_at=drift_at, fav=fav,
-                     china=china, utc_offset=utc_offset, catalogue=catalogue, cat_start=cat_start,
-                     cat_sizes=cat_sizes, cust_idx=cust_idx, t=t, line_order=line_order,
-                     line_product=line_product, order_ext=order_ext, total_s=total_s,
-                     currency=currency, reviews=reviews, review_cust=cust_idx[reviewed])
+    events = _events(
+        rng,
+        n=n,
+        now=now,
+        window_start=window_start,
+        season=season,
+        curve=curve,
+        arch=arch,
+        signup=signup,
+        active_end=active_end,
+        drift_at=drift_at,
+        fav=fav,
+        china=china,
+        utc_offset=utc_offset,
+        catalogue=catalogue,
+        cat_start=cat_start,
+        cat_sizes=cat_sizes,
+        cust_idx=cust_idx,
+        t=t,
+        line_order=line_order,
+        line_product=line_product,
+        order_ext=order_ext,
+        total_s=total_s,
+        currency=currency,
+        reviews=reviews,
+        review_cust=cust_idx[reviewed],
+    )
     events.insert(0, "number", np.arange(numbers.event, numbers.event + len(events)))
     events.insert(1, "external_id", _ids("E", numbers.event, len(events), 9))
     events["customer_number"] = customer_no[events.pop("customer_index").to_numpy()]
 
     # --- customers --------------------------------------------------------------------
     spend_usd = np.bincount(cust_idx, weights=total / fx[cust_idx] / 100.0, minlength=n)
-    tier = np.select([spend_usd >= 8000, spend_usd >= 3000, spend_usd >= 800, spend_usd > 0],
-                     ["platinum", "gold", "silver", "bronze"], default="")
+    tier = np.select(
+        [spend_usd >= 8000, spend_usd >= 3000, spend_usd >= 800, spend_usd > 0],
+        ["platinum", "gold", "silver", "bronze"],
+        default="",
+    )
     email_p = np.array([a.email_consent for a in ARCHETYPES])[arch]
     email_opt = rng.random(n) < email_p
     sms_opt = rng.random(n) < np.where(china, 0.6, 0.3) * (email_p + 0.2)
     # Consent is recorded at signup; 30% of those without consent once opted out later.
-    email_at = np.where(email_opt, signup + 0.001,
-                        np.where(rng.random(n) < 0.3, signup + (now - signup) * rng.random(n), np.nan))
-    sms_at = np.where(sms_opt, signup + 0.001,
-                      np.where(rng.random(n) < 0.3, signup + (now - signup) * rng.random(n), np.nan))
-    customers = pd.DataFrame({
-        "number": customer_no,
-        "external_id": _ids("C", numbers.customer, n, 7),
-        **{col: profile[col].to_numpy() for col in ("email", "phone", "name", "gender")},
-        "birth_date": profile["birth_date"].to_numpy(),
-        **{col: profile[col].to_numpy() for col in ("country", "region", "city", "occupation")},
-        "signed_up_at": signup,
-        "member_tier": tier,
-        "email_opt_in": email_opt,
-        "email_opt_in_at": email_at,
-        "sms_opt_in": sms_opt,
-        "sms_opt_in_at": sms_at,
-        "attributes": '{"archetype": "' + ARCHETYPE_NAMES[arch] + '", "simulated": true}',
-        "archetype": ARCHETYPE_NAMES[arch],
-    })
+    email_at = np.where(
+        email_opt, signup + 0.001, np.where(rng.random(n) < 0.3, signup + (now - signup) * rng.random(n), np.nan)
+    )
+    sms_at = np.where(
+        sms_opt, signup + 0.001, np.where(rng.random(n) < 0.3, signup + (now - signup) * rng.random(n), np.nan)
+    )
+    customers = pd.DataFrame(
+        {
+            "number": customer_no,
+            "external_id": _ids("C", numbers.customer, n, 7),
+            **{col: profile[col].to_numpy() for col in ("email", "phone", "name", "gender")},
+            "birth_date": profile["birth_date"].to_numpy(),
+            **{col: profile[col].to_numpy() for col in ("country", "region", "city", "occupation")},
+            "signed_up_at": signup,
+            "member_tier": tier,
+            "email_opt_in": email_opt,
+            "email_opt_in_at": email_at,
+            "sms_opt_in": sms_opt,
+            "sms_opt_in_at": sms_at,
+            "attributes": '{"archetype": "' + ARCHETYPE_NAMES[arch] + '", "simulated": true}',
+            "archetype": ARCHETYPE_NAMES[arch],
+        }
+    )
     return Chunk(customers, orders, lines, events, reviews)
 
 
-def _events(rng: np.random.Generator, *, n: int, now: float, window_start: float, season: Season,
-            curve: np.ndarray, arch: np.ndarray, signup: np.ndarray, active_end: np.ndarray,
-            drift_at: np.ndarray, fav: np.ndarray, china: np.ndarray, utc_offset: np.ndarray,
-            catalogue: pd.DataFrame, cat_start: np.ndarray, cat_sizes: np.ndarray, cust_idx: np.ndarray,
-            t: np.ndarray, line_order: np.ndarray, line_product: np.ndarray, order_ext: np.ndarray,
-            total_s: np.ndarray, currency: np.ndarray, reviews: pd.DataFrame,
-            review_cust: np.ndarray) -> pd.DataFrame:
+def _events(
+    rng: np.random.Generator,
+    *,
+    n: int,
+    now: float,
+    window_start: float,
+    season: Season,
+    curve: np.ndarray,
+    arch: np.ndarray,
+    signup: np.ndarray,
+    active_end: np.ndarray,
+    drift_at: np.ndarray,
+    fav: np.ndarray,
+    china: np.ndarray,
+    utc_offset: np.ndarray,
+    catalogue: pd.DataFrame,
+    cat_start: np.ndarray,
+    cat_sizes: np.ndarray,
+    cust_idx: np.ndarray,
+    t: np.ndarray,
+    line_order: np.ndarray,
+    line_product: np.ndarray,
+    order_ext: np.ndarray,
+    total_s: np.ndarray,
+    currency: np.ndarray,
+    reviews: pd.DataFrame,
+    review_cust: np.ndarray,
+) -> pd.DataFrame:
     """The behaviour log of the last ``event_days``: view → add_to_cart → purchase and the rest.
 
     Every order in the window gets a purchase event at its own time (carrying its order id),
@@ -430,46 +539,75 @@ def _events(rng: np.random.Generator, *, n: int, now: float, window_start: float
     categories = catalogue["category"].to_numpy(dtype=object)
     frames: list[dict[str, np.ndarray]] = []
 
-    def add(customer: np.ndarray, kind: str, when: np.ndarray, product: np.ndarray | None = None,
-            query: np.ndarray | None = None, path: np.ndarray | None = None,
-            properties: np.ndarray | None = None) -> None:
+    def add(
+        customer: np.ndarray,
+        kind: str,
+        when: np.ndarray,
+        product: np.ndarray | None = None,
+        query: np.ndarray | None = None,
+        path: np.ndarray | None = None,
+        properties: np.ndarray | None = None,
+    ) -> None:
         size = customer.size
         blank = np.full(size, "", dtype=object)
-        frames.append({
-            "customer_index": customer,
-            "type": np.full(size, kind, dtype=object),
-            "occurred_at": when,
-            "sku": skus[product] if product is not None else blank,
-            "category": categories[product] if product is not None else blank,
-            "query": query if query is not None else blank,
-            "path": path if path is not None else blank,
-            "properties": properties if properties is not None else np.full(size, "{}", dtype=object),
-        })
+        frames.append(
+            {
+                "customer_index": customer,
+                "type": np.full(size, kind, dtype=object),
+                "occurred_at": when,
+                "sku": skus[product] if product is not None else blank,
+                "category": categories[product] if product is not None else blank,
+                "query": query if query is not None else blank,
+                "path": path if path is not None else blank,
+                "properties": properties if properties is not None else np.full(size, "{}", dtype=object),
+            }
+        )
 
     # Purchases and the steps that led to them.
     in_window = np.flatnonzero(t >= window_start)
-    add(cust_idx[in_window], "purchase", t[in_window], path=np.full(in_window.size, "/checkout/done", dtype=object),
-        properties='{"order_id": "' + order_ext[in_window] + '", "total": "' + total_s[in_window]
-        + '", "currency": "' + currency[cust_idx[in_window]] + '"}')
+    add(
+        cust_idx[in_window],
+        "purchase",
+        t[in_window],
+        path=np.full(in_window.size, "/checkout/done", dtype=object),
+        properties='{"order_id": "'
+        + order_ext[in_window]
+        + '", "total": "'
+        + total_s[in_window]
+        + '", "currency": "'
+        + currency[cust_idx[in_window]]
+        + '"}',
+    )
     checkout_t = t[in_window] - (1 + 4 * rng.random(in_window.size)) / 1440
     add(cust_idx[in_window], "page", checkout_t, path=np.full(in_window.size, "/checkout", dtype=object))
     window_lines = np.flatnonzero(t[line_order] >= window_start)
     lo = line_order[window_lines]
     cart_t = t[lo] - (5 + rng.exponential(25, lo.size)) / 1440
-    add(cust_idx[lo], "add_to_cart", cart_t, product=line_product[window_lines], path=_product_paths(
-        skus, line_product[window_lines]))
+    add(
+        cust_idx[lo],
+        "add_to_cart",
+        cart_t,
+        product=line_product[window_lines],
+        path=_product_paths(skus, line_product[window_lines]),
+    )
     views = 1 + rng.poisson(0.4, lo.size)
     view_line, view_pos = _explode(views)
     view_t = cart_t[view_line] - (view_pos + rng.random(view_line.size)) * rng.exponential(20, view_line.size) / 1440
-    add(cust_idx[lo][view_line], "view", view_t, product=line_product[window_lines][view_line],
-        path=_product_paths(skus, line_product[window_lines][view_line]))
+    add(
+        cust_idx[lo][view_line],
+        "view",
+        view_t,
+        product=line_product[window_lines][view_line],
+        path=_product_paths(skus, line_product[window_lines][view_line]),
+    )
 
     # Browsing sessions that do not end in an order.
     session_rate = np.array([a.sessions_per_180d for a in ARCHETYPES])[arch] / 180.0
     start = np.maximum(window_start, signup)
     session_cust, session_t = _seasonal_times(rng, season, curve, start, np.full(n, now), session_rate)
     fading = ((arch[session_cust] == DRIFTING) & (session_t > drift_at[session_cust])) | (
-        (arch[session_cust] == CHURNED) & (session_t > active_end[session_cust]))
+        (arch[session_cust] == CHURNED) & (session_t > active_end[session_cust])
+    )
     keep = ~fading | (rng.random(session_t.size) < 0.5 ** ((session_t - drift_at[session_cust]) / 60.0))
     session_cust, session_t = session_cust[keep], session_t[keep]
     session_t = _local_time_of_day(rng, session_t, utc_offset[session_cust])
@@ -477,43 +615,72 @@ def _events(rng: np.random.Generator, *, n: int, now: float, window_start: float
     s = session_t.size
     pick = rng.random(s)
     n_cat = len(cat_sizes)
-    s_cat = np.where(pick < 0.6, fav[session_cust, 0],
-                     np.where(pick < 0.85, fav[session_cust, 1], rng.integers(0, n_cat, s)))
-    slugs = np.array(["/c/" + name.lower().replace(" & ", "-").replace(" ", "-")
-                      for name in catalogue.drop_duplicates("category_index")["category"]], dtype=object)
+    s_cat = np.where(
+        pick < 0.6, fav[session_cust, 0], np.where(pick < 0.85, fav[session_cust, 1], rng.integers(0, n_cat, s))
+    )
+    slugs = np.array(
+        [
+            "/c/" + name.lower().replace(" & ", "-").replace(" ", "-")
+            for name in catalogue.drop_duplicates("category_index")["category"]
+        ],
+        dtype=object,
+    )
     landing = np.where(rng.random(s) < 0.5, slugs[s_cat], LANDING_PATHS[rng.integers(0, len(LANDING_PATHS), s)])
     add(session_cust, "page", session_t, path=landing)
 
     searched = np.flatnonzero(rng.random(s) < 0.45)
     search_product = cat_start[s_cat[searched]] + np.floor(
-        cat_sizes[s_cat[searched]] * rng.random(searched.size) ** 2).astype(np.int64)
+        cat_sizes[s_cat[searched]] * rng.random(searched.size) ** 2
+    ).astype(np.int64)
     query = _search_queries(rng, catalogue, search_product, china[session_cust[searched]])
-    add(session_cust[searched], "search", session_t[searched] + 0.5 / 1440, query=query,
-        path="/search?q=" + query)
+    add(session_cust[searched], "search", session_t[searched] + 0.5 / 1440, query=query, path="/search?q=" + query)
 
     n_views = 1 + rng.poisson(0.9, s)
     v_session, v_pos = _explode(n_views)
     v_product = cat_start[s_cat[v_session]] + np.floor(
-        cat_sizes[s_cat[v_session]] * rng.random(v_session.size) ** 2).astype(np.int64)
+        cat_sizes[s_cat[v_session]] * rng.random(v_session.size) ** 2
+    ).astype(np.int64)
     v_t = session_t[v_session] + (1 + v_pos * (0.5 + rng.exponential(1.5, v_session.size))) / 1440
     add(session_cust[v_session], "view", v_t, product=v_product, path=_product_paths(skus, v_product))
     last_view = np.cumsum(n_views) - 1
     abandoned = np.flatnonzero(rng.random(s) < 0.25)
-    add(session_cust[abandoned], "add_to_cart", v_t[last_view[abandoned]] + 1 / 1440,
-        product=v_product[last_view[abandoned]], path=_product_paths(skus, v_product[last_view[abandoned]]))
-    add(session_cust[abandoned], "page", v_t[last_view[abandoned]] + 1.5 / 1440,
-        path=np.full(abandoned.size, "/cart", dtype=object))
+    add(
+        session_cust[abandoned],
+        "add_to_cart",
+        v_t[last_view[abandoned]] + 1 / 1440,
+        product=v_product[last_view[abandoned]],
+        path=_product_paths(skus, v_product[last_view[abandoned]]),
+    )
+    add(
+        session_cust[abandoned],
+        "page",
+        v_t[last_view[abandoned]] + 1.5 / 1440,
+        path=np.full(abandoned.size, "/cart", dtype=object),
+    )
     favourite = np.flatnonzero(rng.random(v_session.size) < 0.05)
-    add(session_cust[v_session[favourite]], "favorite", v_t[favourite] + 0.3 / 1440, product=v_product[favourite],
-        path=_product_paths(skus, v_product[favourite]))
+    add(
+        session_cust[v_session[favourite]],
+        "favorite",
+        v_t[favourite] + 0.3 / 1440,
+        product=v_product[favourite],
+        path=_product_paths(skus, v_product[favourite]),
+    )
 
     # Reviews written in the window.
     created = reviews["created_at"].to_numpy()
     recent = np.flatnonzero(created >= window_start)
-    add(review_cust[recent], "review", created[recent], product=reviews["product_index"].to_numpy()[recent],
+    add(
+        review_cust[recent],
+        "review",
+        created[recent],
+        product=reviews["product_index"].to_numpy()[recent],
         path=_product_paths(skus, reviews["product_index"].to_numpy()[recent]) + "#reviews",
-        properties='{"review_id": "' + reviews["external_id"].to_numpy()[recent] + '", "rating": '
-        + reviews["rating"].astype(str).to_numpy(dtype=object)[recent] + '}')
+        properties='{"review_id": "'
+        + reviews["external_id"].to_numpy()[recent]
+        + '", "rating": '
+        + reviews["rating"].astype(str).to_numpy(dtype=object)[recent]
+        + "}",
+    )
 
     events = pd.DataFrame({key: np.concatenate([f[key] for f in frames]) for key in frames[0]})
     occurred = events["occurred_at"].to_numpy()
@@ -529,8 +696,9 @@ def _product_paths(skus: np.ndarray, product: np.ndarray) -> np.ndarray:
     return "/p/" + skus[product]
 
 
-def _search_queries(rng: np.random.Generator, catalogue: pd.DataFrame, product: np.ndarray,
-                    chinese: np.ndarray) -> np.ndarray:
+def _search_queries(
+    rng: np.random.Generator, catalogue: pd.DataFrame, product: np.ndarray, chinese: np.ndarray
+) -> np.ndarray:
     """What shoppers type: a product kind, brand plus kind, or a category, in their language."""
     kind_en = catalogue["kind"].str.lower().to_numpy(dtype=object)
     brand = catalogue["brand"].to_numpy(dtype=object)

@@ -5,6 +5,7 @@ including the indexes that a big PostgreSQL load drops and rebuilds (DDL is tran
 there). Row ids are assigned here, continuing after the current maximum, so chunks and
 repeated runs without --flush never collide and sequences can be set once at the end.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,9 +42,17 @@ def default_end() -> dt.datetime:
     return dt.datetime(today.year, today.month, today.day, tzinfo=dt.UTC)
 
 
-def demo_data_generate(*, customers: int, seed: int = 42, event_days: int = 180, end: dt.datetime | None = None,
-                       flush: bool = False, chunk_size: int = DEFAULT_CHUNK, rebuild_indexes: bool | None = None,
-                       progress: Callable[[str], None] | None = None) -> DemoDataResult:
+def demo_data_generate(
+    *,
+    customers: int,
+    seed: int = 42,
+    event_days: int = 180,
+    end: dt.datetime | None = None,
+    flush: bool = False,
+    chunk_size: int = DEFAULT_CHUNK,
+    rebuild_indexes: bool | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DemoDataResult:
     """Simulate ``customers`` customers with orders, events and reviews and write them.
 
     Same seed, end and chunk size ⇒ identical rows. ``rebuild_indexes`` (PostgreSQL only;
@@ -76,8 +85,7 @@ def demo_data_generate(*, customers: int, seed: int = 42, event_days: int = 180,
         product_ids = _upsert_products(catalogue)
         numbers = _next_numbers()
         dropped = _drop_indexes() if rebuild_indexes else []
-        sink: writer.Sink = (writer.PostgresCopySink(freeze=freeze) if postgres
-                             else writer.SQLiteSink())
+        sink: writer.Sink = writer.PostgresCopySink(freeze=freeze) if postgres else writer.SQLiteSink()
         created_at = writer.timestamps(day0, np.array([float(days)]))[0]
         sink.begin()
         try:
@@ -86,14 +94,19 @@ def demo_data_generate(*, customers: int, seed: int = 42, event_days: int = 180,
             while done < customers:
                 size = min(chunk_size, customers - done)
                 rng = np.random.default_rng(np.random.SeedSequence([seed, chunk_index]))
-                chunk = simulate_chunk(rng, n_customers=size, numbers=numbers, season=season, catalogue=catalogue,
-                                       event_days=event_days)
-                _write_chunk(sink, chunk, day0=day0, product_ids=product_ids, catalogue=catalogue,
-                             created_at=created_at)
+                chunk = simulate_chunk(
+                    rng, n_customers=size, numbers=numbers, season=season, catalogue=catalogue, event_days=event_days
+                )
+                _write_chunk(
+                    sink, chunk, day0=day0, product_ids=product_ids, catalogue=catalogue, created_at=created_at
+                )
                 numbers = ChunkNumbers(
-                    customer=numbers.customer + len(chunk.customers), order=numbers.order + len(chunk.orders),
-                    line=numbers.line + len(chunk.lines), event=numbers.event + len(chunk.events),
-                    review=numbers.review + len(chunk.reviews))
+                    customer=numbers.customer + len(chunk.customers),
+                    order=numbers.order + len(chunk.orders),
+                    line=numbers.line + len(chunk.lines),
+                    event=numbers.event + len(chunk.events),
+                    review=numbers.review + len(chunk.reviews),
+                )
                 counts["customers"] += len(chunk.customers)
                 counts["orders"] += len(chunk.orders)
                 counts["order_lines"] += len(chunk.lines)
@@ -103,8 +116,10 @@ def demo_data_generate(*, customers: int, seed: int = 42, event_days: int = 180,
                 chunk_index += 1
                 elapsed = time.monotonic() - started
                 rows = sum(counts.values())
-                report(f"chunk {chunk_index}: {done:,}/{customers:,} customers, {rows:,} rows, "
-                       f"{rows / max(elapsed, 1e-9):,.0f} rows/s, {elapsed:.0f}s")
+                report(
+                    f"chunk {chunk_index}: {done:,}/{customers:,} customers, {rows:,} rows, "
+                    f"{rows / max(elapsed, 1e-9):,.0f} rows/s, {elapsed:.0f}s"
+                )
         finally:
             sink.finish()
         if dropped:
@@ -143,10 +158,19 @@ def _upsert_products(catalogue: pd.DataFrame) -> np.ndarray:
     existing = dict(Product.objects.filter(sku__in=list(catalogue["sku"])).values_list("sku", "id"))
     fresh, stale = [], []
     for row in catalogue.itertuples(index=False):  # a few hundred products, not customers
-        product = Product(sku=row.sku, name=row.name, category=row.category, brand=row.brand,
-                          price=f"{row.price:.2f}",
-                          attributes={"name_zh": row.name_zh, "category_zh": row.category_zh,
-                                      "price_currency": "USD", "simulated": True})
+        product = Product(
+            sku=row.sku,
+            name=row.name,
+            category=row.category,
+            brand=row.brand,
+            price=f"{row.price:.2f}",
+            attributes={
+                "name_zh": row.name_zh,
+                "category_zh": row.category_zh,
+                "price_currency": "USD",
+                "simulated": True,
+            },
+        )
         if row.sku in existing:
             product.id = existing[row.sku]
             stale.append(product)
@@ -162,50 +186,105 @@ def _next_numbers() -> ChunkNumbers:
     def after(model) -> int:
         return (model.objects.aggregate(m=Max("id"))["m"] or 0) + 1
 
-    return ChunkNumbers(customer=after(Customer), order=after(Order), line=after(OrderLine),
-                        event=after(Event), review=after(Review))
+    return ChunkNumbers(
+        customer=after(Customer), order=after(Order), line=after(OrderLine), event=after(Event), review=after(Review)
+    )
 
 
-def _write_chunk(sink: writer.Sink, chunk: Chunk, *, day0: np.datetime64, product_ids: np.ndarray,
-                 catalogue: pd.DataFrame, created_at: str) -> None:
+def _write_chunk(
+    sink: writer.Sink,
+    chunk: Chunk,
+    *,
+    day0: np.datetime64,
+    product_ids: np.ndarray,
+    catalogue: pd.DataFrame,
+    created_at: str,
+) -> None:
     c = chunk.customers
     n = len(c)
-    sink.rows(writer.CUSTOMERS, [
-        c["number"].to_numpy(), c["external_id"].to_numpy(), c["email"].to_numpy(), c["phone"].to_numpy(),
-        c["name"].to_numpy(), c["gender"].to_numpy(), writer.dates(c["birth_date"].to_numpy()),
-        c["country"].to_numpy(), c["region"].to_numpy(), c["city"].to_numpy(), c["occupation"].to_numpy(),
-        writer.timestamps(day0, c["signed_up_at"].to_numpy()), c["member_tier"].to_numpy(dtype=object),
-        c["email_opt_in"].to_numpy(), writer.timestamps(day0, c["email_opt_in_at"].to_numpy()),
-        c["sms_opt_in"].to_numpy(), writer.timestamps(day0, c["sms_opt_in_at"].to_numpy()),
-        c["attributes"].to_numpy(dtype=object), np.full(n, created_at, dtype=object),
-        np.full(n, created_at, dtype=object),
-    ])
+    sink.rows(
+        writer.CUSTOMERS,
+        [
+            c["number"].to_numpy(),
+            c["external_id"].to_numpy(),
+            c["email"].to_numpy(),
+            c["phone"].to_numpy(),
+            c["name"].to_numpy(),
+            c["gender"].to_numpy(),
+            writer.dates(c["birth_date"].to_numpy()),
+            c["country"].to_numpy(),
+            c["region"].to_numpy(),
+            c["city"].to_numpy(),
+            c["occupation"].to_numpy(),
+            writer.timestamps(day0, c["signed_up_at"].to_numpy()),
+            c["member_tier"].to_numpy(dtype=object),
+            c["email_opt_in"].to_numpy(),
+            writer.timestamps(day0, c["email_opt_in_at"].to_numpy()),
+            c["sms_opt_in"].to_numpy(),
+            writer.timestamps(day0, c["sms_opt_in_at"].to_numpy()),
+            c["attributes"].to_numpy(dtype=object),
+            np.full(n, created_at, dtype=object),
+            np.full(n, created_at, dtype=object),
+        ],
+    )
     o = chunk.orders
-    sink.rows(writer.ORDERS, [
-        o["number"].to_numpy(), o["external_id"].to_numpy(), o["customer_number"].to_numpy(),
-        writer.timestamps(day0, o["ordered_at"].to_numpy()), o["total"].to_numpy(), o["currency"].to_numpy(),
-        o["coupon_code"].to_numpy(dtype=object), o["status"].to_numpy(dtype=object),
-        o["attributes"].to_numpy(dtype=object),
-    ])
+    sink.rows(
+        writer.ORDERS,
+        [
+            o["number"].to_numpy(),
+            o["external_id"].to_numpy(),
+            o["customer_number"].to_numpy(),
+            writer.timestamps(day0, o["ordered_at"].to_numpy()),
+            o["total"].to_numpy(),
+            o["currency"].to_numpy(),
+            o["coupon_code"].to_numpy(dtype=object),
+            o["status"].to_numpy(dtype=object),
+            o["attributes"].to_numpy(dtype=object),
+        ],
+    )
     line = chunk.lines
-    sink.rows(writer.LINES, [
-        line["number"].to_numpy(), line["order_number"].to_numpy(),
-        product_ids[line["product_index"].to_numpy()], line["quantity"].to_numpy(), line["unit_price"].to_numpy(),
-    ])
+    sink.rows(
+        writer.LINES,
+        [
+            line["number"].to_numpy(),
+            line["order_number"].to_numpy(),
+            product_ids[line["product_index"].to_numpy()],
+            line["quantity"].to_numpy(),
+            line["unit_price"].to_numpy(),
+        ],
+    )
     e = chunk.events
-    sink.rows(writer.EVENTS, [
-        e["number"].to_numpy(), e["external_id"].to_numpy(), e["customer_number"].to_numpy(),
-        e["type"].to_numpy(), writer.timestamps(day0, e["occurred_at"].to_numpy()), e["sku"].to_numpy(),
-        e["category"].to_numpy(), e["query"].to_numpy(), e["path"].to_numpy(), e["properties"].to_numpy(),
-    ])
+    sink.rows(
+        writer.EVENTS,
+        [
+            e["number"].to_numpy(),
+            e["external_id"].to_numpy(),
+            e["customer_number"].to_numpy(),
+            e["type"].to_numpy(),
+            writer.timestamps(day0, e["occurred_at"].to_numpy()),
+            e["sku"].to_numpy(),
+            e["category"].to_numpy(),
+            e["query"].to_numpy(),
+            e["path"].to_numpy(),
+            e["properties"].to_numpy(),
+        ],
+    )
     r = chunk.reviews
     product = r["product_index"].to_numpy()
-    sink.rows(writer.REVIEWS, [
-        r["number"].to_numpy(), r["external_id"].to_numpy(), r["customer_number"].to_numpy(),
-        product_ids[product], catalogue["sku"].to_numpy(dtype=object)[product], r["rating"].to_numpy(),
-        r["text"].to_numpy(dtype=object), r["language"].to_numpy(dtype=object),
-        writer.timestamps(day0, r["created_at"].to_numpy()),
-    ])
+    sink.rows(
+        writer.REVIEWS,
+        [
+            r["number"].to_numpy(),
+            r["external_id"].to_numpy(),
+            r["customer_number"].to_numpy(),
+            product_ids[product],
+            catalogue["sku"].to_numpy(dtype=object)[product],
+            r["rating"].to_numpy(),
+            r["text"].to_numpy(dtype=object),
+            r["language"].to_numpy(dtype=object),
+            writer.timestamps(day0, r["created_at"].to_numpy()),
+        ],
+    )
 
 
 @dataclass(frozen=True)
@@ -225,27 +304,32 @@ def _drop_indexes() -> list[DroppedIndex]:
     tables = list(writer.data_tables())
     dropped: list[DroppedIndex] = []
     with connection.cursor() as cursor:
-        cursor.execute("""
+        cursor.execute(
+            """
             SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype
             FROM pg_constraint c
             WHERE c.conrelid = ANY (SELECT oid FROM pg_class WHERE relname = ANY(%s))
               AND (c.contype = 'f' OR (c.contype = 'u' AND NOT EXISTS (
                    SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)))
             ORDER BY c.contype DESC, c.conname
-        """, [tables])
+        """,
+            [tables],
+        )
         constraints = cursor.fetchall()
-        cursor.execute("""
+        cursor.execute(
+            """
             SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i
             WHERE i.tablename = ANY(%s) AND i.schemaname = current_schema()
               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
             ORDER BY i.indexname
-        """, [tables])
+        """,
+            [tables],
+        )
         indexes = cursor.fetchall()
         for table, name, definition, contype in constraints:  # foreign keys first, then uniques
             cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
             kind = "foreign key" if contype == "f" else "unique"
-            dropped.append(DroppedIndex(table, name, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}',
-                                        kind))
+            dropped.append(DroppedIndex(table, name, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}', kind))
         for table, name, definition in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
             dropped.append(DroppedIndex(table, name, definition, "index"))

@@ -6,6 +6,7 @@ negative ones, 3 star reviews one of each. Sentiment models can therefore be che
 against the ground truth, and no negative phrase is a substring of a positive one
 (tests/customers/test_demo_generator.py checks that too).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,39 +17,118 @@ POSITIVE, NEGATIVE = 0, 1
 
 PHRASES: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "en": {
-        "quality": (("Excellent quality", "Very well made", "Works perfectly", "Feels solid and sturdy",
-                     "Exactly as described", "Great build quality"),
-                    ("Poor quality", "Broke after a few days", "Cheaply made", "Stopped working within a week",
-                     "Nothing like the pictures", "Flimsy material")),
-        "logistics": (("Arrived quickly", "Fast delivery", "Delivered a day early", "Shipping was super fast",
-                       "Courier was on time", "Got it in two days"),
-                      ("Delivery took forever", "Arrived late", "Shipping was very slow",
-                       "Package went missing for a week", "Courier never called", "Tracking never updated")),
-        "service": (("Customer service was very helpful", "Seller answered right away",
-                     "Support solved my issue quickly", "Friendly and patient staff",
-                     "The shop kept me informed", "Great after-sales support"),
-                    ("Customer service ignored me", "Seller never replied", "Support was rude",
-                     "Refund request was refused", "Had to chase the shop for days", "Useless after-sales support")),
-        "price": (("Great value for money", "Cheaper than in stores", "Worth every penny",
-                   "Good price with the coupon", "Affordable and good", "Bargain price"),
-                  ("Overpriced", "Not worth the money", "Too expensive for what it is",
-                   "Price went down right after I bought", "Poor value for money", "Costs far too much")),
-        "packaging": (("Nicely packaged", "Packaging was neat and secure", "Well protected in the box",
-                       "Lovely gift packaging", "Box arrived in perfect shape", "Eco-friendly packaging"),
-                      ("Box was crushed", "Packaging was damaged", "Arrived with a torn package",
-                       "Items were loose in the box", "Dirty and dented box", "Seal was broken")),
+        "quality": (
+            (
+                "Excellent quality",
+                "Very well made",
+                "Works perfectly",
+                "Feels solid and sturdy",
+                "Exactly as described",
+                "Great build quality",
+            ),
+            (
+                "Poor quality",
+                "Broke after a few days",
+                "Cheaply made",
+                "Stopped working within a week",
+                "Nothing like the pictures",
+                "Flimsy material",
+            ),
+        ),
+        "logistics": (
+            (
+                "Arrived quickly",
+                "Fast delivery",
+                "Delivered a day early",
+                "Shipping was super fast",
+                "Courier was on time",
+                "Got it in two days",
+            ),
+            (
+                "Delivery took forever",
+                "Arrived late",
+                "Shipping was very slow",
+                "Package went missing for a week",
+                "Courier never called",
+                "Tracking never updated",
+            ),
+        ),
+        "service": (
+            (
+                "Customer service was very helpful",
+                "Seller answered right away",
+                "Support solved my issue quickly",
+                "Friendly and patient staff",
+                "The shop kept me informed",
+                "Great after-sales support",
+            ),
+            (
+                "Customer service ignored me",
+                "Seller never replied",
+                "Support was rude",
+                "Refund request was refused",
+                "Had to chase the shop for days",
+                "Useless after-sales support",
+            ),
+        ),
+        "price": (
+            (
+                "Great value for money",
+                "Cheaper than in stores",
+                "Worth every penny",
+                "Good price with the coupon",
+                "Affordable and good",
+                "Bargain price",
+            ),
+            (
+                "Overpriced",
+                "Not worth the money",
+                "Too expensive for what it is",
+                "Price went down right after I bought",
+                "Poor value for money",
+                "Costs far too much",
+            ),
+        ),
+        "packaging": (
+            (
+                "Nicely packaged",
+                "Packaging was neat and secure",
+                "Well protected in the box",
+                "Lovely gift packaging",
+                "Box arrived in perfect shape",
+                "Eco-friendly packaging",
+            ),
+            (
+                "Box was crushed",
+                "Packaging was damaged",
+                "Arrived with a torn package",
+                "Items were loose in the box",
+                "Dirty and dented box",
+                "Seal was broken",
+            ),
+        ),
     },
     "zh": {
-        "quality": (("质量非常好", "做工精细", "用起来很顺手", "手感扎实", "和描述的一模一样", "品质超出预期"),
-                    ("质量太差", "用了几天就坏了", "做工粗糙", "一周就不能用了", "和图片差别很大", "材质很廉价")),
-        "logistics": (("物流很快", "发货速度快", "提前一天送到", "快递小哥很准时", "两天就收到了", "配送效率高"),
-                      ("物流太慢", "等了很久才到", "快递一直不更新", "包裹丢了一周", "送货延误", "配送慢得离谱")),
-        "service": (("客服很耐心", "卖家回复及时", "售后处理很快", "服务态度热情", "商家沟通顺畅", "售后很给力"),
-                    ("客服不理人", "卖家一直不回复", "客服态度恶劣", "退款被拒绝", "售后推来推去", "售后形同虚设")),
-        "price": (("性价比很高", "比实体店便宜", "物超所值", "用券后价格很划算", "价格实惠", "价格很良心"),
-                  ("价格虚高", "不值这个价", "太贵了", "刚买就降价", "性价比太低", "价格坑人")),
-        "packaging": (("包装精美", "包装很严实", "包装用心", "礼盒包装很漂亮", "盒子完好无损", "包装环保"),
-                      ("盒子压坏了", "包装破损", "外包装被撕开", "东西在盒子里乱晃", "包装又脏又瘪", "封条是开的")),
+        "quality": (
+            ("质量非常好", "做工精细", "用起来很顺手", "手感扎实", "和描述的一模一样", "品质超出预期"),
+            ("质量太差", "用了几天就坏了", "做工粗糙", "一周就不能用了", "和图片差别很大", "材质很廉价"),
+        ),
+        "logistics": (
+            ("物流很快", "发货速度快", "提前一天送到", "快递小哥很准时", "两天就收到了", "配送效率高"),
+            ("物流太慢", "等了很久才到", "快递一直不更新", "包裹丢了一周", "送货延误", "配送慢得离谱"),
+        ),
+        "service": (
+            ("客服很耐心", "卖家回复及时", "售后处理很快", "服务态度热情", "商家沟通顺畅", "售后很给力"),
+            ("客服不理人", "卖家一直不回复", "客服态度恶劣", "退款被拒绝", "售后推来推去", "售后形同虚设"),
+        ),
+        "price": (
+            ("性价比很高", "比实体店便宜", "物超所值", "用券后价格很划算", "价格实惠", "价格很良心"),
+            ("价格虚高", "不值这个价", "太贵了", "刚买就降价", "性价比太低", "价格坑人"),
+        ),
+        "packaging": (
+            ("包装精美", "包装很严实", "包装用心", "礼盒包装很漂亮", "盒子完好无损", "包装环保"),
+            ("盒子压坏了", "包装破损", "外包装被撕开", "东西在盒子里乱晃", "包装又脏又瘪", "封条是开的"),
+        ),
     },
 }
 PHRASES_PER_BANK = 6
@@ -108,8 +188,7 @@ def compose_reviews(rng: np.random.Generator, rating: np.ndarray, is_chinese: np
     mixed = rating == 3
     for slot in (1, 2):
         use = clauses > slot
-        sep = np.where(zh, np.where(mixed & (slot == 1), "，但是", "，"),
-                       np.where(mixed & (slot == 1), ", but ", ". "))
+        sep = np.where(zh, np.where(mixed & (slot == 1), "，但是", "，"), np.where(mixed & (slot == 1), ", but ", ". "))
         clause = np.where(mixed, mid, parts[:, 1]) if slot == 1 else parts[:, 2]
         text = np.where(use, text + sep + clause, text)
     return np.where(zh, text + "。", text + ".")

@@ -5,6 +5,7 @@ one chunk while Python simulates the next (the machine has two cores: one each).
 gets ``executemany`` in large batches. Both bypass the ORM on purpose: a million customers
 with ten million orders are far beyond what model instances can carry.
 """
+
 from __future__ import annotations
 
 import queue
@@ -32,17 +33,42 @@ class Table:
         return self.model._meta.db_table
 
 
-CUSTOMERS = Table(Customer, ("id", "external_id", "email", "phone", "name", "gender", "birth_date", "country",
-                             "region", "city", "occupation", "signed_up_at", "member_tier", "email_opt_in",
-                             "email_opt_in_at", "sms_opt_in", "sms_opt_in_at", "attributes", "created_at",
-                             "updated_at"))
-ORDERS = Table(Order, ("id", "external_id", "customer_id", "ordered_at", "total", "currency", "coupon_code",
-                       "status", "attributes"))
+CUSTOMERS = Table(
+    Customer,
+    (
+        "id",
+        "external_id",
+        "email",
+        "phone",
+        "name",
+        "gender",
+        "birth_date",
+        "country",
+        "region",
+        "city",
+        "occupation",
+        "signed_up_at",
+        "member_tier",
+        "email_opt_in",
+        "email_opt_in_at",
+        "sms_opt_in",
+        "sms_opt_in_at",
+        "attributes",
+        "created_at",
+        "updated_at",
+    ),
+)
+ORDERS = Table(
+    Order,
+    ("id", "external_id", "customer_id", "ordered_at", "total", "currency", "coupon_code", "status", "attributes"),
+)
 LINES = Table(OrderLine, ("id", "order_id", "product_id", "quantity", "unit_price"))
-EVENTS = Table(Event, ("id", "external_id", "customer_id", "type", "occurred_at", "sku", "category", "query",
-                       "path", "properties"))
-REVIEWS = Table(Review, ("id", "external_id", "customer_id", "product_id", "sku", "rating", "text", "language",
-                         "created_at"))
+EVENTS = Table(
+    Event, ("id", "external_id", "customer_id", "type", "occurred_at", "sku", "category", "query", "path", "properties")
+)
+REVIEWS = Table(
+    Review, ("id", "external_id", "customer_id", "product_id", "sku", "rating", "text", "language", "created_at")
+)
 TABLES = (CUSTOMERS, ORDERS, LINES, EVENTS, REVIEWS)
 # The tables a --flush empties and whose indexes a big load rebuilds.
 DATA_MODELS = (Review, Event, OrderLine, Order, Customer, Product)
@@ -140,7 +166,7 @@ class PostgresCopySink(Sink):
     def rows(self, table: Table, columns: list[np.ndarray]) -> None:
         n = len(columns[0])
         for start in range(0, n, COPY_ROWS_PER_WRITE):
-            part = [col[start:start + COPY_ROWS_PER_WRITE] for col in columns]
+            part = [col[start : start + COPY_ROWS_PER_WRITE] for col in columns]
             self._put((table, _copy_text(part)))
 
     def _put(self, item) -> None:

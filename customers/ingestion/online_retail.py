@@ -43,9 +43,7 @@ def retail_header(columns: list[str]) -> dict[str, str]:
     """Map the file's header to the canonical names, case- and space-insensitively."""
     canonical = {name.lower().replace(" ", ""): name for name in ONLINE_RETAIL_COLUMNS}
     canonical["customerid"] = "Customer ID"
-    return {
-        column: canonical.get(column.strip().lower().replace(" ", ""), column.strip()) for column in columns
-    }
+    return {column: canonical.get(column.strip().lower().replace(" ", ""), column.strip()) for column in columns}
 
 
 def retail_transform(raw: pd.DataFrame) -> RetailRecords:
@@ -96,9 +94,7 @@ def retail_transform(raw: pd.DataFrame) -> RetailRecords:
     lines["amount"] = lines["quantity"] * lines["price"]
     cancelled = lines["invoice"].str.upper().str.startswith("C")
 
-    customers = lines.groupby("customer", sort=False).agg(
-        **{ROW: (ROW, "first"), "country": ("country", "last")}
-    )
+    customers = lines.groupby("customer", sort=False).agg(**{ROW: (ROW, "first"), "country": ("country", "last")})
     customers = customers.reset_index().rename(columns={"customer": "customer_id"})
     products = (
         lines.assign(description=lines["description"].replace("", np.nan))
@@ -144,9 +140,7 @@ def retail_transform(raw: pd.DataFrame) -> RetailRecords:
             unit_price=order_lines["unit_price"].round(2)
         ),
     }
-    frames = {
-        kind: frame.astype({c: str for c in frame.columns if c != ROW}) for kind, frame in frames.items()
-    }
+    frames = {kind: frame.astype({c: str for c in frame.columns if c != ROW}) for kind, frame in frames.items()}
     return RetailRecords(
         frames=frames,
         errors=errors,

@@ -92,9 +92,7 @@ def _load_stage(frame: pd.DataFrame, types: dict[str, str]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {STAGE} ("
-            + ", ".join(f"{qn(name)} {types[name]}" for name in frame.columns)
-            + ")"
+            f"CREATE TEMPORARY TABLE {STAGE} (" + ", ".join(f"{qn(name)} {types[name]}" for name in frame.columns) + ")"
         )
         if _postgres():
             buffer = frame.to_csv(header=False, index=False, na_rep="")

@@ -102,9 +102,7 @@ def _error_rows(
     ]
 
 
-def _parse_column(
-    column: Column, text: pd.Series
-) -> tuple[pd.Series, list[tuple[pd.Series, IngestionError, str]]]:
+def _parse_column(column: Column, text: pd.Series) -> tuple[pd.Series, list[tuple[pd.Series, IngestionError, str]]]:
     """(parsed values, [(bad mask, code, detail)]) for one column."""
     blank = text.eq("")
     problems: list[tuple[pd.Series, IngestionError, str]] = []
@@ -116,9 +114,7 @@ def _parse_column(
         if kind == ValueType.EMAIL:
             problems.append((~blank & ~text.str.fullmatch(EMAIL_PATTERN), IngestionError.INVALID_EMAIL, ""))
         if column.max_length:
-            problems.append(
-                (text.str.len().gt(column.max_length), IngestionError.TOO_LONG, f"max {column.max_length}")
-            )
+            problems.append((text.str.len().gt(column.max_length), IngestionError.TOO_LONG, f"max {column.max_length}"))
     elif kind in (ValueType.INTEGER, ValueType.DECIMAL):
         number = pd.to_numeric(text.where(~blank, None), errors="coerce").astype(float)
         bad = ~blank & number.isna()
@@ -193,9 +189,7 @@ def frame_validate(fmt: Format, frame: pd.DataFrame, *, seen: set[str] | None = 
     for name in fmt.required_columns:
         if name not in present:
             everyone = pd.Series(True, index=frame.index)
-            errors.extend(
-                _error_rows(frame, everyone, ids, name, IngestionError.REQUIRED, ids.where(False, ""))
-            )
+            errors.extend(_error_rows(frame, everyone, ids, name, IngestionError.REQUIRED, ids.where(False, "")))
             rejected |= everyone
     duplicate = ~rejected & ids.where(~rejected).duplicated(keep="first")
     if seen:

@@ -31,9 +31,7 @@ class ImportForm(forms.Form):
 def import_page(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = import_job_start(
-            kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], user=request.user
-        )
+        job = import_job_start(kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], user=request.user)
         if request.htmx:
             return render(request, "jobs/partials/progress.html", {"job": job})
         return redirect(f"{request.path}?job={job.pk}")

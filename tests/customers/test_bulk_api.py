@@ -38,9 +38,7 @@ def test_customers_insert_then_resend_changes_nothing(api_client):
     )
     assert ann.email_opt_in is True and ann.email_opt_in_at is not None
     assert ann.attributes == {"tier_note": "gold"}
-    assert Customer.objects.get(external_id="c2").signed_up_at == dt.datetime(
-        2009, 12, 1, 7, 45, tzinfo=dt.UTC
-    )
+    assert Customer.objects.get(external_id="c2").signed_up_at == dt.datetime(2009, 12, 1, 7, 45, tzinfo=dt.UTC)
     stamp = ann.updated_at
     again = post(api_client, "customers", records).json()
     assert again["inserted"] == 0 and again["updated"] == 0 and again["unchanged"] == 2
@@ -155,10 +153,7 @@ def test_reviews_rating_range_and_language(api_client):
         ("r3", "out_of_range"),
         ("r4", "out_of_range"),
     ]
-    stored = {
-        r.external_id: (r.rating, r.language, r.product.sku if r.product else None)
-        for r in Review.objects.all()
-    }
+    stored = {r.external_id: (r.rating, r.language, r.product.sku if r.product else None) for r in Review.objects.all()}
     assert stored == {"r1": (5, "zh", "P1"), "r2": (4, "en", None)}
 
 

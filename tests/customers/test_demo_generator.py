@@ -3,6 +3,7 @@
 Each test checks the written rows against an independent expectation (plain Python over
 the ORM), not against the generator's own bookkeeping.
 """
+
 import datetime as dt
 import hashlib
 import io
@@ -117,7 +118,8 @@ def test_funnel_narrows_from_views_to_carts_to_purchases(demo):
     carts = set(Event.objects.filter(type="add_to_cart").values_list("customer_id", "sku"))
     window_start = END - dt.timedelta(days=180)
     bought = OrderLine.objects.filter(order__ordered_at__gte=window_start).values_list(
-        "order__customer_id", "product__sku")
+        "order__customer_id", "product__sku"
+    )
     assert set(bought) <= carts
 
 
@@ -141,8 +143,7 @@ def test_review_rating_agrees_with_the_phrases_used(demo):
 
 def test_reviews_are_on_products_the_customer_bought(demo):
     bought = set(OrderLine.objects.values_list("order__customer_id", "product_id"))
-    for customer_id, product_id, created_at in Review.objects.values_list(
-            "customer_id", "product_id", "created_at"):
+    for customer_id, product_id, created_at in Review.objects.values_list("customer_id", "product_id", "created_at"):
         assert (customer_id, product_id) in bought
         assert created_at <= END
     assert all(Review.objects.values_list("sku", flat=True))
@@ -179,8 +180,10 @@ def test_archetypes_behave_as_labelled(demo):
 
     assert mean_orders("loyal") > 2 * mean_orders("occasional")
     new_cutoff = END - dt.timedelta(days=NEW_CUSTOMER_DAYS)
-    assert all(s >= new_cutoff for s in Customer.objects.filter(attributes__archetype="new")
-               .values_list("signed_up_at", flat=True))
+    assert all(
+        s >= new_cutoff
+        for s in Customer.objects.filter(attributes__archetype="new").values_list("signed_up_at", flat=True)
+    )
     # Drifting customers bought at a lower rate in the last 60 days than in the year before.
     recent = END - dt.timedelta(days=60)
     year_before = recent - dt.timedelta(days=365)
@@ -197,8 +200,9 @@ def test_chinese_customers_have_chinese_names_and_places(demo):
     for c in chinese:
         assert CJK.match(c.name), c.name
         assert c.region.endswith(("省", "市", "自治区")) and CJK.match(c.city + "市" if len(c.city) == 1 else c.city)
-        assert c.phone.startswith("+86 1") and c.email.endswith(("qq.com", "163.com", "126.com", "sina.com",
-                                                                 "foxmail.com"))
+        assert c.phone.startswith("+86 1") and c.email.endswith(
+            ("qq.com", "163.com", "126.com", "sina.com", "foxmail.com")
+        )
     for c in customers:
         if c.country != "CN":
             assert re.match(r"^[^\u4e00-\u9fff]+ [^\u4e00-\u9fff]+$", c.name), c.name
@@ -247,8 +251,14 @@ def test_seasonality_peaks_on_double_11_and_dips_at_chinese_new_year():
     end = np.datetime64("2025-06-30")
     days = 3 * 365 + 30
     day0 = end - np.timedelta64(days, "D")
-    chunk = simulate_chunk(np.random.default_rng(3), n_customers=5000, numbers=ChunkNumbers(1, 1, 1, 1, 1),
-                           season=build_season(day0, days), catalogue=build_catalogue(), event_days=180)
+    chunk = simulate_chunk(
+        np.random.default_rng(3),
+        n_customers=5000,
+        numbers=ChunkNumbers(1, 1, 1, 1, 1),
+        season=build_season(day0, days),
+        catalogue=build_catalogue(),
+        event_days=180,
+    )
     cn = set(chunk.customers.loc[chunk.customers["country"] == "CN", "number"])
     orders = chunk.orders[chunk.orders["customer_number"].isin(cn)]
     when = day0 + (orders["ordered_at"].to_numpy() * 86400).astype("timedelta64[s]") + np.timedelta64(8, "h")
@@ -278,8 +288,10 @@ def test_rebuilding_indexes_restores_every_index_and_constraint():
         with connection.cursor() as cursor:
             cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename LIKE 'customers_%%'")
             indexes = set(cursor.fetchall())
-            cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                           "WHERE conrelid::regclass::text LIKE 'customers_%%'")
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid::regclass::text LIKE 'customers_%%'"
+            )
             return indexes | set(cursor.fetchall())
 
     before = schema()

@@ -25,9 +25,7 @@ def test_datetime_layouts_become_utc():
 
 
 def test_products_numbers_and_lengths():
-    result = frame_validate(
-        FORMATS["products"], frame(sku=["a", "b", "c", "x" * 65], price=["1.5", "1,5", "", "1"])
-    )
+    result = frame_validate(FORMATS["products"], frame(sku=["a", "b", "c", "x" * 65], price=["1.5", "1,5", "", "1"]))
     assert [(e.row, e.field, e.code) for e in result.errors] == [
         (3, "price", "invalid_number"),
         (5, "sku", "too_long"),

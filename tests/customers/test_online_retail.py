@@ -41,9 +41,7 @@ def test_online_retail_file(tmp_path, chunk_rows):
         "13085": "United Kingdom",
         "13086": "France",
     }
-    orders = {
-        o.external_id: (o.customer.external_id, o.total, o.status, o.ordered_at) for o in Order.objects.all()
-    }
+    orders = {o.external_id: (o.customer.external_id, o.total, o.status, o.ordered_at) for o in Order.objects.all()}
     assert orders == {
         "489434": (
             "13085",

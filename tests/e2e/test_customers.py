@@ -1,4 +1,5 @@
 """What a marketer does with customer data, in a real browser."""
+
 import datetime as dt
 from decimal import Decimal
 
@@ -33,8 +34,9 @@ def test_profile_shows_orders_spend_and_timeline(signed_in_page, live_server):
     customer = CustomerFactory(external_id="C-PROFILE", name="王芳", member_tier="gold")
     product = ProductFactory(sku="SKU-SILK", name="Silk scarf", price=Decimal("80.00"))
     for day, total in [(1, "80.00"), (5, "160.00")]:
-        order = OrderFactory(customer=customer, total=Decimal(total),
-                             ordered_at=dt.datetime(2026, 3, day, 10, tzinfo=dt.UTC))
+        order = OrderFactory(
+            customer=customer, total=Decimal(total), ordered_at=dt.datetime(2026, 3, day, 10, tzinfo=dt.UTC)
+        )
         OrderLineFactory(order=order, product=product, quantity=int(Decimal(total) / 80), unit_price=Decimal("80.00"))
     EventFactory(customer=customer, type="add_to_cart", sku="SKU-SILK")
     page.goto(f"{live_server.url}/customers/")

@@ -39,9 +39,7 @@ def make_shop(*, customers: int = 200, seed: int = 7, prefix: str = "T") -> list
             for i in range(14)
         ]
     )
-    people = Customer.objects.bulk_create(
-        [Customer(external_id=f"{prefix}-C{i}") for i in range(customers)]
-    )
+    people = Customer.objects.bulk_create([Customer(external_id=f"{prefix}-C{i}") for i in range(customers)])
     orders, lines_for_order, events, reviews = [], [], [], []
     for index, customer in enumerate(people):
         order_count = 0 if index % 6 == 0 else int(rng.poisson(4))

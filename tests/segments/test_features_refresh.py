@@ -73,7 +73,11 @@ def test_rfm_scores_and_tiers_follow_quintiles_of_buyers(shop):
     for row in rows:
         if row.frequency == 0:
             assert (row.r_score, row.f_score, row.m_score, row.rfm_segment, row.consumption_tier) == (
-                None, None, None, "", ""
+                None,
+                None,
+                None,
+                "",
+                "",
             )
     # Quintiles: the most recent buyers score 5, and about a fifth of buyers do.
     most_recent = min(row.recency_days for row in buyers)
@@ -88,9 +92,11 @@ def test_rfm_scores_and_tiers_follow_quintiles_of_buyers(shop):
 
 def test_refresh_is_idempotent(shop):
     def snapshot():
-        return list(CustomerFeatures.objects.order_by("pk").values("customer_id", *FEATURE_COLUMNS[2:],
-                                                                    "r_score", "f_score", "m_score",
-                                                                    "rfm_segment", "consumption_tier"))
+        return list(
+            CustomerFeatures.objects.order_by("pk").values(
+                "customer_id", *FEATURE_COLUMNS[2:], "r_score", "f_score", "m_score", "rfm_segment", "consumption_tier"
+            )
+        )
 
     features_refresh_full(as_of=AS_OF, range_size=64)
     first = snapshot()
@@ -107,18 +113,14 @@ def test_ties_break_by_name_and_edges_of_windows():
     just_out = Order.objects.create(
         external_id="tie-2", customer=customer, ordered_at=AS_OF - 30 * DAY - dt.timedelta(seconds=1), total=5
     )
-    Order.objects.create(
-        external_id="tie-3", customer=customer, ordered_at=AS_OF - DAY, total=1000, status="cancelled"
-    )
+    Order.objects.create(external_id="tie-3", customer=customer, ordered_at=AS_OF - DAY, total=1000, status="cancelled")
     OrderLine.objects.create(order=edge, product=shoes, quantity=2)
     OrderLine.objects.create(order=just_out, product=bags, quantity=2)
     for i, (kind, category) in enumerate([("view", "b"), ("view", "b"), ("favorite", "a"), ("view", "c")]):
         Event.objects.create(
             external_id=f"tie-e{i}", customer=customer, type=kind, category=category, occurred_at=AS_OF - 7 * DAY
         )
-    Event.objects.create(
-        external_id="tie-late", customer=customer, type="view", category="z", occurred_at=AS_OF + DAY
-    )
+    Event.objects.create(external_id="tie-late", customer=customer, type="view", category="z", occurred_at=AS_OF + DAY)
     Customer.objects.create(external_id="nobody")
 
     features_refresh_full(as_of=AS_OF)

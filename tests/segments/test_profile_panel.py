@@ -1,4 +1,5 @@
 """The customer's features show on the profile page once a refresh has computed them."""
+
 import datetime as dt
 from decimal import Decimal
 

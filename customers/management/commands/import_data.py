@@ -16,9 +16,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("kind", choices=[*KINDS, ONLINE_RETAIL])
         parser.add_argument("file", type=Path)
-        parser.add_argument(
-            "--format", dest="file_format", choices=["precis", ONLINE_RETAIL], default="precis"
-        )
+        parser.add_argument("--format", dest="file_format", choices=["precis", ONLINE_RETAIL], default="precis")
         parser.add_argument("--report", type=Path, help="error report CSV (default: FILE.errors-<time>.csv)")
 
     def handle(self, *args, kind: str, file: Path, file_format: str, report: Path | None, **options) -> None:
