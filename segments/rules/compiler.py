@@ -11,11 +11,19 @@ Semantics that a marketer relies on, and the tests pin:
 """
 
 import datetime as dt
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual
 
+from customers.models import Event, Order, OrderLine
 from segments.rules.fields import Operator, ValueKind
-from segments.rules.schema import Condition, Group
+from segments.rules.schema import Behaviour, Condition, Group, Purchase, Window
+
+COUNT_LOOKUPS = {"gte": GreaterThanOrEqual, "lte": LessThanOrEqual, "eq": Exact}
+MONEY = DecimalField(max_digits=18, decimal_places=2)
 
 
 def rule_compile(tree: Group, *, now: dt.datetime) -> Q:
@@ -23,11 +31,91 @@ def rule_compile(tree: Group, *, now: dt.datetime) -> Q:
 
 
 def _group(group: Group, now: dt.datetime) -> Q:
-    parts = [_group(child, now) if isinstance(child, Group) else _condition(child, now) for child in group.children]
+    parts = [_node(child, now) for child in group.children]
     combined = parts[0]
     for part in parts[1:]:
         combined = (combined & part) if group.op == "and" else (combined | part)
     return ~combined if group.negate else combined
+
+
+def _node(node: "Group | Condition | Behaviour | Purchase", now: dt.datetime) -> Q:
+    if isinstance(node, Group):
+        return _group(node, now)
+    if isinstance(node, Behaviour):
+        return _behaviour(node, now)
+    if isinstance(node, Purchase):
+        return _purchase(node, now)
+    return _condition(node, now)
+
+
+def _window_filter(window: Window, field: str, now: dt.datetime) -> dict[str, Any]:
+    if window.last_days is not None:
+        return {f"{field}__gte": now - dt.timedelta(days=window.last_days), f"{field}__lte": now}
+    if window.first_day is not None:
+        return {f"{field}__gte": _day_start(window.first_day),
+                f"{field}__lt": _day_start(window.last_day) + dt.timedelta(days=1)}  # fmt: skip
+    return {}
+
+
+def _count_compare(rows, count_op: str, count, *, total=None) -> Q:
+    """Compare how many rows (or their summed ``total``) each customer has with ``count``;
+    plain EXISTS where the question is only "any?" or "none?"."""
+    if total is None:
+        if count_op == "gte" and count == 1:
+            return Q(Exists(rows))
+        if count == 0 and count_op in ("eq", "lte"):
+            return ~Q(Exists(rows))
+        measured = Coalesce(
+            Subquery(rows.order_by().values("customer_key").annotate(n=Count("pk", distinct=True)).values("n")[:1]),
+            0,
+        )
+    else:
+        measured = Coalesce(
+            Subquery(rows.order_by().values("customer_key").annotate(n=Sum(total)).values("n")[:1]),
+            Value(Decimal(0)),
+            output_field=MONEY,
+        )
+    return Q(COUNT_LOOKUPS[count_op](measured, count))
+
+
+def _behaviour(behaviour: Behaviour, now: dt.datetime) -> Q:
+    filters = dict(behaviour.filters)
+    rows = Event.objects.filter(customer_id=OuterRef("pk"), type=behaviour.event,
+                                **_window_filter(behaviour.window, "occurred_at", now))  # fmt: skip
+    if "sku" in filters:
+        rows = rows.filter(sku=filters["sku"])
+    if "category" in filters:
+        rows = rows.filter(category__iexact=filters["category"])
+    if "query_contains" in filters:
+        rows = rows.filter(query__icontains=filters["query_contains"])
+    if "path_starts_with" in filters:
+        rows = rows.filter(path__startswith=filters["path_starts_with"])
+    return _count_compare(rows.annotate(customer_key=F("customer_id")), behaviour.count_op, behaviour.count)
+
+
+def _purchase(purchase: Purchase, now: dt.datetime) -> Q:
+    placed = Order.Status.PLACED
+    if purchase.product is None:
+        rows = Order.objects.filter(customer_id=OuterRef("pk"), status=placed,
+                                    **_window_filter(purchase.window, "ordered_at", now))  # fmt: skip
+        rows = rows.annotate(customer_key=F("customer_id"))
+        total = "total" if purchase.measure == "amount" else None
+        return _count_compare(rows, purchase.count_op, purchase.count, total=total)
+    key, value = purchase.product
+    product_filter = {"product__sku": value} if key == "sku" else {f"product__{key}__iexact": value}
+    lines = OrderLine.objects.filter(order__customer_id=OuterRef("pk"), order__status=placed, **product_filter,
+                                     **_window_filter(purchase.window, "order__ordered_at", now))  # fmt: skip
+    lines = lines.annotate(customer_key=F("order__customer_id"))
+    if purchase.measure == "amount":
+        spent = ExpressionWrapper(F("quantity") * F("unit_price"), output_field=MONEY)
+        return _count_compare(lines, purchase.count_op, purchase.count, total=spent)
+    if purchase.count_op == "gte" and purchase.count == 1 or purchase.count == 0 and purchase.count_op != "gte":
+        return _count_compare(lines, purchase.count_op, purchase.count)
+    orders = Coalesce(
+        Subquery(lines.order_by().values("customer_key").annotate(n=Count("order_id", distinct=True)).values("n")[:1]),
+        0,
+    )
+    return Q(COUNT_LOOKUPS[purchase.count_op](orders, purchase.count))
 
 
 def _day_start(day: dt.date) -> dt.datetime:

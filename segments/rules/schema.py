@@ -4,9 +4,22 @@ A rule is a group::
 
     {"type": "group", "op": "and" | "or", "negate": false, "children": [node, ...]}
 
-and a node is a group or a condition::
+and a node is a group, a condition on one field::
 
     {"type": "condition", "field": "features.monetary_90d", "operator": "gt", "value": 100}
+
+a behaviour condition (did event T at least / at most / exactly N times in a window)::
+
+    {"type": "behaviour", "event": "add_to_cart", "count": {"op": "gte", "value": 2},
+     "window": {"last_days": 30}, "filters": {"category": "Beauty"}}
+
+or a purchase condition (orders, or money spent, on a product / category / brand)::
+
+    {"type": "purchase", "product": {"category": "Beauty"}, "measure": "orders",
+     "count": {"op": "gte", "value": 2}, "window": {"between": ["2026-01-01", "2026-03-31"]}}
+
+A window is ``{"last_days": D}`` or ``{"between": [first day, last day]}``; without one the
+whole history counts. "Did not do" is ``{"op": "eq", "value": 0}`` or a negated group.
 """
 
 import datetime as dt
@@ -53,10 +66,35 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Window:
+    last_days: int | None = None
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    event: str
+    count_op: str  # "gte" | "lte" | "eq"
+    count: int
+    window: Window
+    filters: tuple[tuple[str, str], ...]  # (filter name, value)
+
+
+@dataclass(frozen=True)
+class Purchase:
+    product: tuple[str, str] | None  # ("sku" | "category" | "brand", value)
+    measure: str  # "orders" | "amount"
+    count_op: str
+    count: Decimal
+    window: Window
+
+
+@dataclass(frozen=True)
 class Group:
     op: str  # "and" | "or"
     negate: bool
-    children: tuple["Group | Condition", ...]
+    children: tuple["Group | Condition | Behaviour | Purchase", ...]
 
 
 def rule_parse(rule: Any) -> Group:
@@ -80,7 +118,19 @@ def _node(node: Any, path: str, depth: int, fields: dict[str, FieldSpec], errors
         return _group(node, path, depth, fields, errors)
     if kind == "condition":
         return _condition(node, path, fields, errors)
-    errors.append(RuleError(f"{path}.type", RuleErrorCode.UNKNOWN_NODE_TYPE, "Type must be 'group' or 'condition'."))
+    if kind in ("behaviour", "purchase"):
+        try:
+            return _behaviour(node) if kind == "behaviour" else _purchase(node)
+        except _BadPart as bad:
+            errors.append(RuleError(f"{path}.{bad.part}", RuleErrorCode.INVALID_VALUE, bad.message))
+            return None
+    errors.append(
+        RuleError(
+            f"{path}.type",
+            RuleErrorCode.UNKNOWN_NODE_TYPE,
+            "Type must be 'group', 'condition', 'behaviour' or 'purchase'.",
+        )
+    )
     return None
 
 
@@ -161,3 +211,82 @@ def _scalar(spec: FieldSpec, raw: Any) -> Any:
     if spec.kind == ValueKind.CHOICE and raw not in spec.choices:
         raise ValueError(f"{raw!r} is not one of {', '.join(spec.choices)}.")
     return raw
+
+
+EVENT_TYPES = ("view", "search", "add_to_cart", "favorite", "purchase", "review", "page")
+BEHAVIOUR_FILTERS = ("sku", "category", "query_contains", "path_starts_with")
+PRODUCT_KEYS = ("sku", "category", "brand")
+COUNT_OPS = ("gte", "lte", "eq")
+
+
+class _BadPart(Exception):
+    def __init__(self, part: str, message: str) -> None:
+        super().__init__(message)
+        self.part, self.message = part, message
+
+
+def _window(raw: Any) -> Window:
+    if raw is None:
+        return Window()
+    if not isinstance(raw, dict):
+        raise _BadPart("window", 'Expected {"last_days": D} or {"between": [first day, last day]}.')
+    if "last_days" in raw:
+        days = raw["last_days"]
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise _BadPart("window.last_days", "Expected a whole number of days, at least 1.")
+        return Window(last_days=days)
+    between = raw.get("between")
+    if not isinstance(between, list) or len(between) != 2:
+        raise _BadPart("window", 'Expected {"last_days": D} or {"between": [first day, last day]}.')
+    try:
+        first, last = dt.date.fromisoformat(between[0]), dt.date.fromisoformat(between[1])
+    except (TypeError, ValueError) as error:
+        raise _BadPart("window.between", "Expected two dates as YYYY-MM-DD.") from error
+    if first > last:
+        raise _BadPart("window.between", "The first day is after the last day.")
+    return Window(first_day=first, last_day=last)
+
+
+def _count(raw: Any, *, money: bool = False) -> tuple[str, Any]:
+    if raw is None:
+        return "gte", Decimal(1) if money else 1
+    if not isinstance(raw, dict) or raw.get("op") not in COUNT_OPS:
+        raise _BadPart("count", 'Expected {"op": "gte" | "lte" | "eq", "value": N}.')
+    value = raw.get("value")
+    if money:
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation as error:
+            raise _BadPart("count.value", "Expected an amount of money.") from error
+        if isinstance(value, bool) or amount < 0:
+            raise _BadPart("count.value", "Expected an amount of money, at least 0.")
+        return raw["op"], amount
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _BadPart("count.value", "Expected a whole number, at least 0.")
+    return raw["op"], value
+
+
+def _behaviour(node: dict) -> Behaviour:
+    event = node.get("event")
+    if event not in EVENT_TYPES:
+        raise _BadPart("event", f"Unknown event type {event!r}; use one of {', '.join(EVENT_TYPES)}.")
+    filters = node.get("filters") or {}
+    if not isinstance(filters, dict) or any(key not in BEHAVIOUR_FILTERS for key in filters):
+        raise _BadPart("filters", f"Filters may be {', '.join(BEHAVIOUR_FILTERS)}.")
+    if any(not isinstance(value, str) or not value for value in filters.values()):
+        raise _BadPart("filters", "Each filter needs some text.")
+    op, count = _count(node.get("count"))
+    return Behaviour(event, op, count, _window(node.get("window")), tuple(sorted(filters.items())))
+
+
+def _purchase(node: dict) -> Purchase:
+    product = node.get("product") or {}
+    if not isinstance(product, dict) or len(product) > 1 or any(key not in PRODUCT_KEYS for key in product):
+        raise _BadPart("product", "Name at most one of sku, category, brand.")
+    if any(not isinstance(value, str) or not value for value in product.values()):
+        raise _BadPart("product", "The product filter needs some text.")
+    measure = node.get("measure", "orders")
+    if measure not in ("orders", "amount"):
+        raise _BadPart("measure", "Measure orders or amount.")
+    op, count = _count(node.get("count"), money=measure == "amount")
+    return Purchase(next(iter(product.items()), None), measure, op, count, _window(node.get("window")))
