@@ -2,7 +2,14 @@
 
 from django.contrib import admin
 
-from segments.models import CustomerFeatures, FeatureRefresh, FeatureRefreshRange
+from segments.models import (
+    CustomerFeatures,
+    FeatureRefresh,
+    FeatureRefreshRange,
+    Segment,
+    SegmentMembership,
+    SegmentSizeSnapshot,
+)
 
 
 @admin.register(CustomerFeatures)
@@ -36,3 +43,25 @@ class FeatureRefreshAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "size", "refreshed_at", "created_by"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    readonly_fields = ["size", "refreshed_at", "created_at", "updated_at"]
+
+
+@admin.register(SegmentMembership)
+class SegmentMembershipAdmin(admin.ModelAdmin):
+    list_display = ["segment", "customer", "entered_at", "left_at"]
+    list_filter = ["segment"]
+    raw_id_fields = ["customer"]
+    show_full_result_count = False
+
+
+@admin.register(SegmentSizeSnapshot)
+class SegmentSizeSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["segment", "at", "size", "entered", "left"]
+    list_filter = ["segment"]

@@ -1,5 +1,13 @@
 from django.urls import path
 
-from segments.api import SegmentPreviewApi
+from segments import api
 
-urlpatterns = [path("segments/preview/", SegmentPreviewApi.as_view(), name="segment-preview")]
+urlpatterns = [
+    path("segments/", api.SegmentListApi.as_view(), name="segment-list"),
+    path("segments/preview/", api.SegmentPreviewApi.as_view(), name="segment-preview"),
+    path("segments/upload/", api.SegmentUploadApi.as_view(), name="segment-upload"),
+    path("segments/<int:segment_id>/", api.SegmentDetailApi.as_view(), name="segment-detail"),
+    path("segments/<int:segment_id>/refresh/", api.SegmentRefreshApi.as_view(), name="segment-refresh"),
+    path("segments/<int:segment_id>/freeze/", api.SegmentFreezeApi.as_view(), name="segment-freeze"),
+    path("segments/<int:segment_id>/members.csv", api.SegmentMembersCsvApi.as_view(), name="segment-members-csv"),
+]

@@ -178,3 +178,69 @@ class FeatureRefreshRange(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.low}, {self.high})"
+
+
+class Segment(models.Model):
+    """A saved audience. Dynamic segments are re-evaluated from their rule; static ones
+    keep the members they were frozen with or uploaded with."""
+
+    class Kind(models.TextChoices):
+        DYNAMIC = "dynamic", _("Dynamic")
+        STATIC = "static", _("Static")
+
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True, default="")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.DYNAMIC)
+    rule = models.JSONField(_("rule"), null=True, blank=True)
+    size = models.BigIntegerField(_("members"), default=0)
+    refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
+    created_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SegmentMembership(models.Model):
+    """One stay of a customer in a segment: current members have no ``left_at``, so the
+    rows are also the history of who entered and left, and when."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="segment_memberships")
+    entered_at = models.DateTimeField(_("entered"))
+    left_at = models.DateTimeField(_("left"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # At most one open stay per customer and segment.
+            models.UniqueConstraint(
+                fields=["segment", "customer"], condition=models.Q(left_at__isnull=True), name="membership_open_uniq"
+            )
+        ]
+        indexes = [models.Index(fields=["customer", "segment"], name="membership_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in {self.segment_id}"
+
+
+class SegmentSizeSnapshot(models.Model):
+    """The segment's size after each refresh: the size-over-time chart."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="size_snapshots")
+    at = models.DateTimeField()
+    size = models.BigIntegerField()
+    entered = models.BigIntegerField(default=0)
+    left = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["at"]
+        indexes = [models.Index(fields=["segment", "at"], name="segment_size_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id} @ {self.at:%Y-%m-%d %H:%M}: {self.size}"

@@ -4,9 +4,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 
-from segments.models import CustomerFeatures, FeatureRefresh
+from segments.models import CustomerFeatures, FeatureRefresh, SegmentMembership, SegmentSizeSnapshot
 from segments.rules.audience import rule_audience
 
 
@@ -41,3 +41,31 @@ def segment_preview(*, rule: Any, sample_size: int = 20, now: dt.datetime | None
     audience = rule_audience(rule, now=now)
     sample = list(audience.order_by("-id").values("external_id", "name", "email", "country", "city")[:sample_size])
     return AudiencePreview(size=audience.count(), sample=sample)
+
+
+def segment_members(*, segment_id: int) -> QuerySet:
+    """Current members with the time they entered, newest first."""
+    from customers.models import Customer
+
+    return (
+        Customer.objects.filter(segment_memberships__segment_id=segment_id, segment_memberships__left_at__isnull=True)
+        .annotate(entered_at=F("segment_memberships__entered_at"))
+        .order_by("-segment_memberships__entered_at", "-id")
+    )
+
+
+def segment_size_history(*, segment_id: int) -> list[dict]:
+    return list(
+        SegmentSizeSnapshot.objects.filter(segment_id=segment_id).order_by("at").values("at", "size", "entered", "left")
+    )
+
+
+def segment_membership_history(*, segment_id: int, limit: int = 100) -> list[dict]:
+    """Who entered and left most recently (both kinds of change, newest first)."""
+    rows = SegmentMembership.objects.filter(segment_id=segment_id).select_related("customer")
+    events = []
+    for row in rows.order_by("-entered_at")[:limit]:
+        events.append({"customer": row.customer.external_id, "change": "entered", "at": row.entered_at})
+    for row in rows.filter(left_at__isnull=False).order_by("-left_at")[:limit]:
+        events.append({"customer": row.customer.external_id, "change": "left", "at": row.left_at})
+    return sorted(events, key=lambda event: event["at"], reverse=True)[:limit]

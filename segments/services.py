@@ -19,15 +19,20 @@ import datetime as dt
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
+from accounts.services import audit_record
 from customers.models import Customer, Event, Order, Review
 from jobs.services import job_fail, job_progress, job_start, job_succeed
 from segments import features
-from segments.models import FeatureRefresh, FeatureRefreshRange
+from segments.membership import membership_sync
+from segments.models import FeatureRefresh, FeatureRefreshRange, Segment, SegmentMembership, SegmentSizeSnapshot
+from segments.rules.audience import rule_audience
+from segments.rules.schema import rule_parse
 
 logger = logging.getLogger(__name__)
 
@@ -205,3 +210,90 @@ def features_refresh_incremental(
         mode=FeatureRefresh.Mode.INCREMENTAL, as_of=as_of, range_size=range_size, job_id=job_id
     )
     return features_refresh_run(refresh_id=refresh.pk, parallel=parallel)
+
+
+# --- saved segments -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentRefreshResult:
+    size: int
+    entered: int
+    left: int
+
+
+@transaction.atomic
+def segment_create(*, name: str, rule: Any, description: str = "", user=None) -> Segment:
+    """Save a dynamic segment (its rule is validated first; raises RuleInvalid)."""
+    rule_parse(rule)
+    segment = Segment.objects.create(name=name, description=description, rule=rule, created_by=user)
+    audit_record(actor=user, action="segment.create", target_type="segment", target_id=segment.pk)
+    return segment
+
+
+@transaction.atomic
+def segment_update(*, segment: Segment, name: str | None = None, rule: Any = None, description: str | None = None,
+                   user=None) -> Segment:  # fmt: skip
+    if rule is not None:
+        if segment.kind == Segment.Kind.STATIC:
+            raise ValueError("A static segment has no rule to change.")
+        rule_parse(rule)
+        segment.rule = rule
+    if name is not None:
+        segment.name = name
+    if description is not None:
+        segment.description = description
+    segment.save()
+    audit_record(actor=user, action="segment.update", target_type="segment", target_id=segment.pk)
+    return segment
+
+
+@transaction.atomic
+def segment_refresh(*, segment_id: int, now: dt.datetime | None = None) -> SegmentRefreshResult:
+    """Re-evaluate a dynamic segment and record who entered and left (static: no change)."""
+    now = now or timezone.now()
+    segment = Segment.objects.select_for_update().get(pk=segment_id)
+    entered = left = 0
+    if segment.kind == Segment.Kind.DYNAMIC:
+        entered, left = membership_sync(segment_id=segment.pk, audience=rule_audience(segment.rule, now=now), now=now)
+    size = SegmentMembership.objects.filter(segment=segment, left_at__isnull=True).count()
+    Segment.objects.filter(pk=segment.pk).update(size=size, refreshed_at=now)
+    SegmentSizeSnapshot.objects.create(segment=segment, at=now, size=size, entered=entered, left=left)
+    return SegmentRefreshResult(size=size, entered=entered, left=left)
+
+
+@transaction.atomic
+def segment_freeze(*, segment: Segment, user=None) -> Segment:
+    """Turn a dynamic segment into a static snapshot of its current members."""
+    Segment.objects.filter(pk=segment.pk).update(kind=Segment.Kind.STATIC)
+    audit_record(actor=user, action="segment.freeze", target_type="segment", target_id=segment.pk)
+    segment.refresh_from_db()
+    return segment
+
+
+@dataclass(frozen=True)
+class StaticSegmentUpload:
+    segment: Segment
+    matched: int
+    unknown: list[str]
+
+
+@transaction.atomic
+def segment_create_from_list(*, name: str, identifiers: list[str], user=None) -> StaticSegmentUpload:
+    """A static segment from a list of customer ids or emails; identifiers that match no
+    customer are returned, not silently dropped."""
+    wanted = {identifier.strip() for identifier in identifiers if identifier and identifier.strip()}
+    lowered = {identifier.lower() for identifier in wanted}
+    customers = Customer.objects.filter(Q(external_id__in=wanted) | Q(email__in=lowered | wanted))
+    found = list(customers.values_list("pk", "external_id", "email"))
+    known = {external_id for _, external_id, _ in found} | {email.lower() for *_, email in found if email}
+    unknown = sorted(identifier for identifier in wanted if identifier not in known and identifier.lower() not in known)
+    segment = Segment.objects.create(name=name, kind=Segment.Kind.STATIC, created_by=user)
+    now = timezone.now()
+    membership_sync(segment_id=segment.pk, audience=Customer.objects.filter(pk__in=[pk for pk, *_ in found]), now=now)
+    size = len({pk for pk, *_ in found})
+    Segment.objects.filter(pk=segment.pk).update(size=size, refreshed_at=now)
+    SegmentSizeSnapshot.objects.create(segment=segment, at=now, size=size, entered=size, left=0)
+    audit_record(actor=user, action="segment.upload", target_type="segment", target_id=segment.pk, unknown=len(unknown))
+    segment.refresh_from_db()
+    return StaticSegmentUpload(segment=segment, matched=size, unknown=unknown)

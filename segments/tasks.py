@@ -13,13 +13,14 @@ import datetime as dt
 from celery import group, shared_task
 
 from jobs.services import job_create
-from segments.models import FeatureRefresh
+from segments.models import FeatureRefresh, Segment
 from segments.services import (
     DEFAULT_RANGE_SIZE,
     features_refresh_fail,
     features_refresh_finish,
     features_refresh_range,
     features_refresh_start,
+    segment_refresh,
 )
 
 
@@ -61,3 +62,16 @@ def features_refresh_range_task(refresh_id: int | None, as_of: str, low: int, hi
             features_refresh_fail(refresh_id=refresh_id, message=f"range [{low}, {high}): {error}")
         raise
     return result.customers
+
+
+@shared_task(name="segments.segment_refresh")
+def segment_refresh_task(segment_id: int) -> None:
+    """Re-evaluate one segment; safe to run twice (the second run finds nothing changed)."""
+    segment_refresh(segment_id=segment_id)
+
+
+@shared_task(name="segments.segments_refresh_dynamic")
+def segments_refresh_dynamic() -> None:
+    """Queue a refresh of every dynamic segment (scheduled after the nightly features)."""
+    for segment_id in Segment.objects.filter(kind=Segment.Kind.DYNAMIC).values_list("pk", flat=True):
+        segment_refresh_task.delay(segment_id)
