@@ -3,4 +3,9 @@ from django.urls import path
 from segments import views
 
 app_name = "segments"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<int:segment_id>/", views.detail, name="detail"),
+    path("<int:segment_id>/refresh/", views.refresh, name="refresh"),
+    path("<int:segment_id>/freeze/", views.freeze, name="freeze"),
+]

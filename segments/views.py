@@ -1,7 +1,91 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Segment pages: the list (with a static-segment upload) and one segment's detail."""
+
+import json
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from segments.models import Segment
+from segments.selectors import segment_members, segment_membership_history, segment_size_history
+from segments.services import segment_create_from_list, segment_freeze, segment_refresh
+
+
+class SegmentUploadForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    identifiers = forms.CharField(
+        label=gettext_lazy("Customer ids or emails, one per line"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
 
 
 @login_required
+@permission_required("segments.view_segment", raise_exception=True)
 def index(request):
-    return render(request, "segments/index.html")
+    form = SegmentUploadForm()
+    if request.method == "POST":
+        if not request.user.has_perm("segments.add_segment"):
+            raise PermissionDenied
+        form = SegmentUploadForm(request.POST)
+        if form.is_valid():
+            upload = segment_create_from_list(
+                name=form.cleaned_data["name"],
+                identifiers=form.cleaned_data["identifiers"].splitlines(),
+                user=request.user,
+            )
+            messages.success(request, _("%(count)d customers are in the new segment.") % {"count": upload.matched})
+            if upload.unknown:
+                shown = ", ".join(upload.unknown[:20])
+                messages.warning(
+                    request,
+                    _("%(count)d identifiers match no customer: %(list)s")
+                    % {"count": len(upload.unknown), "list": shown + (" …" if len(upload.unknown) > 20 else "")},
+                )
+            return redirect("segments:detail", segment_id=upload.segment.pk)
+    segments = Segment.objects.order_by("name")
+    return render(request, "segments/index.html", {"segments": segments, "form": form})
+
+
+@login_required
+@permission_required("segments.view_segment", raise_exception=True)
+def detail(request, segment_id: int):
+    segment = get_object_or_404(Segment, pk=segment_id)
+    history = [
+        {"at": point["at"].isoformat(), "size": point["size"]} for point in segment_size_history(segment_id=segment.pk)
+    ]
+    context = {
+        "segment": segment,
+        "size_history": history,
+        "changes": segment_membership_history(segment_id=segment.pk, limit=20),
+        "members": segment_members(segment_id=segment.pk)[:20],
+        "rule_json": json.dumps(segment.rule, indent=2, ensure_ascii=False) if segment.rule else "",
+    }
+    return render(request, "segments/detail.html", context)
+
+
+@login_required
+@permission_required("segments.change_segment", raise_exception=True)
+@require_POST
+def refresh(request, segment_id: int):
+    segment = get_object_or_404(Segment, pk=segment_id)
+    result = segment_refresh(segment_id=segment.pk)
+    messages.success(
+        request,
+        _("%(size)d members: %(entered)d entered, %(left)d left.")
+        % {"size": result.size, "entered": result.entered, "left": result.left},
+    )
+    return redirect("segments:detail", segment_id=segment.pk)
+
+
+@login_required
+@permission_required("segments.change_segment", raise_exception=True)
+@require_POST
+def freeze(request, segment_id: int):
+    segment = segment_freeze(segment=get_object_or_404(Segment, pk=segment_id), user=request.user)
+    messages.success(request, _("The segment is now a static snapshot."))
+    return redirect("segments:detail", segment_id=segment.pk)

@@ -1,0 +1,53 @@
+import datetime as dt
+
+import pytest
+
+from segments.models import Segment
+from segments.services import segment_create, segment_refresh
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+RULE = {
+    "type": "group",
+    "op": "and",
+    "children": [{"type": "condition", "field": "profile.city", "operator": "equals", "value": "Hangzhou"}],
+}
+
+
+def test_list_detail_refresh_and_freeze(marketer_client, marketer):
+    CustomerFactory(external_id="H1", city="Hangzhou", name="周杰")
+    CustomerFactory(external_id="H2", city="Boston")
+    segment = segment_create(name="Hangzhou", rule=RULE, user=marketer)
+    segment_refresh(segment_id=segment.pk, now=dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
+
+    listing = marketer_client.get("/segments/").content.decode()
+    assert f'href="/segments/{segment.pk}/"' in listing and "Hangzhou" in listing
+
+    CustomerFactory(external_id="H3", city="Hangzhou")
+    response = marketer_client.post(f"/segments/{segment.pk}/refresh/", follow=True)
+    page = response.content.decode()
+    assert "2 members: 1 entered, 0 left." in page
+    assert 'data-testid="segment-size">2<' in page
+    assert 'id="segment-size-data"' in page and "周杰" in page
+
+    marketer_client.post(f"/segments/{segment.pk}/freeze/")
+    assert Segment.objects.get(pk=segment.pk).kind == Segment.Kind.STATIC
+
+
+def test_upload_a_list_from_the_page(marketer_client):
+    CustomerFactory(external_id="L1", email="l1@example.com")
+    response = marketer_client.post(
+        "/segments/", {"name": "Fans", "identifiers": "L1\nnobody@example.com\n"}, follow=True
+    )
+    page = response.content.decode()
+    assert "1 customers are in the new segment." in page
+    assert "nobody@example.com" in page
+    assert Segment.objects.get(name="Fans").size == 1
+
+
+def test_viewer_sees_segments_but_cannot_change_them(client, viewer, marketer):
+    client.force_login(viewer)
+    segment = segment_create(name="All", rule=RULE, user=marketer)
+    assert client.get(f"/segments/{segment.pk}/").status_code == 200
+    assert client.post(f"/segments/{segment.pk}/refresh/").status_code == 403
+    assert client.post("/segments/", {"name": "x", "identifiers": "a"}).status_code == 403
