@@ -1,4 +1,5 @@
-"""Segment pages: the list (with a static-segment upload) and one segment's detail."""
+"""Segment pages: the list (with a static-segment upload), one segment's detail, and the
+rule builder with its live preview."""
 
 import json
 
@@ -6,14 +7,24 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from segments.models import Segment
-from segments.selectors import segment_members, segment_membership_history, segment_size_history
-from segments.services import segment_create_from_list, segment_freeze, segment_refresh
+from segments.rules.catalogue import rule_catalogue
+from segments.rules.schema import RuleInvalid
+from segments.selectors import segment_members, segment_membership_history, segment_preview, segment_size_history
+from segments.services import (
+    segment_create,
+    segment_create_from_list,
+    segment_freeze,
+    segment_refresh,
+    segment_update,
+)
+from segments.tasks import segment_refresh_task
 
 
 class SegmentUploadForm(forms.Form):
@@ -89,3 +100,56 @@ def freeze(request, segment_id: int):
     segment = segment_freeze(segment=get_object_or_404(Segment, pk=segment_id), user=request.user)
     messages.success(request, _("The segment is now a static snapshot."))
     return redirect("segments:detail", segment_id=segment.pk)
+
+
+class SegmentRuleForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    description = forms.CharField(label=gettext_lazy("Description"), required=False)
+    rule = forms.JSONField(widget=forms.Textarea(attrs={"hidden": True}))
+
+
+@login_required
+@permission_required("segments.add_segment", raise_exception=True)
+def builder(request, segment_id: int | None = None):
+    """Build or edit a dynamic segment's rule, with the live preview beside it."""
+    segment = get_object_or_404(Segment, pk=segment_id, kind=Segment.Kind.DYNAMIC) if segment_id else None
+    rule_errors = []
+    if request.method == "POST":
+        form = SegmentRuleForm(request.POST)
+        if form.is_valid():
+            try:
+                if segment is None:
+                    segment = segment_create(user=request.user, **form.cleaned_data)
+                else:
+                    segment = segment_update(segment=segment, user=request.user, **form.cleaned_data)
+            except RuleInvalid as invalid:
+                rule_errors = invalid.errors
+            else:
+                segment_id = segment.pk
+                transaction.on_commit(lambda: segment_refresh_task.delay(segment_id))
+                messages.success(request, _("Segment saved; its members are being computed."))
+                return redirect("segments:detail", segment_id=segment.pk)
+    else:
+        source = segment or Segment.objects.filter(pk=request.GET.get("from") or 0).first()
+        initial = {"rule": source.rule if source and source.rule else None}
+        if segment:
+            initial |= {"name": segment.name, "description": segment.description}
+        elif source:
+            initial["name"] = _("Copy of %(name)s") % {"name": source.name}
+        form = SegmentRuleForm(initial=initial)
+    context = {"form": form, "segment": segment, "catalogue": rule_catalogue(), "rule_errors": rule_errors}
+    return render(request, "segments/builder.html", context)
+
+
+@login_required
+@permission_required("segments.view_segment", raise_exception=True)
+@require_POST
+def preview(request):
+    """The audience size and a sample for the rule being edited (htmx partial)."""
+    try:
+        rule = json.loads(request.POST.get("rule") or "null")
+        result = segment_preview(rule=rule, sample_size=20)
+    except (ValueError, RuleInvalid) as problem:
+        errors = problem.errors if isinstance(problem, RuleInvalid) else []
+        return render(request, "segments/partials/preview.html", {"errors": errors, "invalid": True})
+    return render(request, "segments/partials/preview.html", {"preview": result})

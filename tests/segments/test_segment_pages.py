@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 
 import pytest
 
@@ -51,3 +52,29 @@ def test_viewer_sees_segments_but_cannot_change_them(client, viewer, marketer):
     assert client.get(f"/segments/{segment.pk}/").status_code == 200
     assert client.post(f"/segments/{segment.pk}/refresh/").status_code == 403
     assert client.post("/segments/", {"name": "x", "identifiers": "a"}).status_code == 403
+
+
+def test_builder_saves_a_rule_and_refuses_a_broken_one(marketer_client, django_capture_on_commit_callbacks):
+    CustomerFactory(external_id="B1", city="Hangzhou")
+    broken = {"type": "group", "op": "and", "children": [{"type": "condition", "field": "profile.shoe"}]}
+    page = marketer_client.post("/segments/new/", {"name": "Broken", "rule": json.dumps(broken)}).content.decode()
+    assert "rule.children[0].field" in page and not Segment.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = marketer_client.post("/segments/new/", {"name": "Hangzhou", "rule": json.dumps(RULE)})
+    segment = Segment.objects.get(name="Hangzhou")
+    assert response["Location"] == f"/segments/{segment.pk}/"
+    assert segment.rule == RULE and segment.size == 1  # the first refresh ran after commit
+
+    copy = marketer_client.get(f"/segments/new/?from={segment.pk}").content.decode()
+    assert "Copy of Hangzhou" in copy and "Hangzhou" in copy
+
+
+def test_preview_partial_counts_or_asks_to_finish(marketer_client):
+    CustomerFactory(external_id="P1", city="Hangzhou")
+    CustomerFactory(external_id="P2", city="Hangzhou")
+    page = marketer_client.post("/segments/preview/", {"rule": json.dumps(RULE)}).content.decode()
+    assert 'data-testid="preview-size">2<' in page
+    unfinished = {"type": "group", "op": "and", "children": []}
+    page = marketer_client.post("/segments/preview/", {"rule": json.dumps(unfinished)}).content.decode()
+    assert 'data-testid="preview-incomplete"' in page
