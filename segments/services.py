@@ -32,7 +32,7 @@ from segments import features
 from segments.membership import membership_sync
 from segments.models import FeatureRefresh, FeatureRefreshRange, Segment, SegmentMembership, SegmentSizeSnapshot
 from segments.rules.audience import rule_audience
-from segments.rules.schema import rule_parse
+from segments.rules.schema import RuleError, RuleErrorCode, RuleInvalid, rule_parse, rule_segment_ids
 
 logger = logging.getLogger(__name__)
 
@@ -222,11 +222,27 @@ class SegmentRefreshResult:
     left: int
 
 
+def _refuse_cycles(*, segment_id: int, rule: Any) -> None:
+    """A segment may not depend on itself through the segments its rule names."""
+    seen: set[int] = set()
+    pending = rule_segment_ids(rule)
+    while pending:
+        current = pending.pop()
+        if current == segment_id:
+            raise RuleInvalid([RuleError("rule", RuleErrorCode.CYCLE, "The rule depends on this segment itself.")])
+        if current in seen:
+            continue
+        seen.add(current)
+        referenced = Segment.objects.filter(pk=current).values_list("rule", flat=True).first()
+        pending |= rule_segment_ids(referenced)
+
+
 @transaction.atomic
 def segment_create(*, name: str, rule: Any, description: str = "", user=None) -> Segment:
     """Save a dynamic segment (its rule is validated first; raises RuleInvalid)."""
     rule_parse(rule)
     segment = Segment.objects.create(name=name, description=description, rule=rule, created_by=user)
+    _refuse_cycles(segment_id=segment.pk, rule=rule)
     audit_record(actor=user, action="segment.create", target_type="segment", target_id=segment.pk)
     return segment
 
@@ -238,6 +254,7 @@ def segment_update(*, segment: Segment, name: str | None = None, rule: Any = Non
         if segment.kind == Segment.Kind.STATIC:
             raise ValueError("A static segment has no rule to change.")
         rule_parse(rule)
+        _refuse_cycles(segment_id=segment.pk, rule=rule)
         segment.rule = rule
     if name is not None:
         segment.name = name

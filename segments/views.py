@@ -137,7 +137,12 @@ def builder(request, segment_id: int | None = None):
         elif source:
             initial["name"] = _("Copy of %(name)s") % {"name": source.name}
         form = SegmentRuleForm(initial=initial)
-    context = {"form": form, "segment": segment, "catalogue": rule_catalogue(), "rule_errors": rule_errors}
+    context = {
+        "form": form,
+        "segment": segment,
+        "catalogue": rule_catalogue(exclude_segment_id=segment.pk if segment else None),
+        "rule_errors": rule_errors,
+    }
     return render(request, "segments/builder.html", context)
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from customers.models import EventType
+from segments.models import Segment
 from segments.rules.fields import OPERATORS, rule_fields
 
 OPERATOR_LABELS = {
@@ -23,7 +24,7 @@ FIELD_GROUPS = {
 }
 
 
-def rule_catalogue() -> dict[str, Any]:
+def rule_catalogue(*, exclude_segment_id: int | None = None) -> dict[str, Any]:
     fields = [
         {
             "name": spec.name,
@@ -37,6 +38,9 @@ def rule_catalogue() -> dict[str, Any]:
     return {
         "fields": fields,
         "events": [[value, str(label)] for value, label in EventType.choices],
+        "segments": [
+            [segment.pk, segment.name] for segment in Segment.objects.exclude(pk=exclude_segment_id).order_by("name")
+        ],
         "labels": {
             "operators": {key: _(label) for key, label in OPERATOR_LABELS.items()},
             "all": _("All of these are true"),
@@ -62,5 +66,9 @@ def rule_catalogue() -> dict[str, Any]:
             "at_least": _("at least"),
             "at_most": _("at most"),
             "exactly": _("exactly"),
+            "customer": _("Customer"),
+            "in_segment": _("is in segment"),
+            "not_in_segment": _("is not in segment"),
+            "add_segment": _("+ Segment"),
         },
     }

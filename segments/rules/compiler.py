@@ -7,7 +7,8 @@ Semantics that a marketer relies on, and the tests pin:
   "after 2026-03-01" is later than that day, "between" includes both days;
 - "within the last N days" is the N days up to ``now``;
 - a customer with no feature row yet does not match any feature condition, and does
-  match its negation (NOT).
+  match its negation (NOT);
+- "in segment S" means S's current members as of its last refresh (refresh S first).
 """
 
 import datetime as dt
@@ -19,8 +20,9 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual
 
 from customers.models import Event, Order, OrderLine
+from segments.models import SegmentMembership
 from segments.rules.fields import Operator, ValueKind
-from segments.rules.schema import Behaviour, Condition, Group, Purchase, Window
+from segments.rules.schema import Behaviour, Condition, Group, Purchase, SegmentRef, Window
 
 COUNT_LOOKUPS = {"gte": GreaterThanOrEqual, "lte": LessThanOrEqual, "eq": Exact}
 MONEY = DecimalField(max_digits=18, decimal_places=2)
@@ -45,6 +47,10 @@ def _node(node: "Group | Condition | Behaviour | Purchase", now: dt.datetime) ->
         return _behaviour(node, now)
     if isinstance(node, Purchase):
         return _purchase(node, now)
+    if isinstance(node, SegmentRef):
+        members = SegmentMembership.objects.filter(segment_id=node.segment_id, left_at__isnull=True)
+        in_segment = Q(pk__in=members.values("customer_id"))
+        return in_segment if node.member else ~in_segment
     return _condition(node, now)
 
 

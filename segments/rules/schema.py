@@ -13,6 +13,10 @@ a behaviour condition (did event T at least / at most / exactly N times in a win
     {"type": "behaviour", "event": "add_to_cart", "count": {"op": "gte", "value": 2},
      "window": {"last_days": 30}, "filters": {"category": "Beauty"}}
 
+a membership of another saved segment (``member: false`` for "not in it")::
+
+    {"type": "segment", "segment_id": 7, "member": true}
+
 or a purchase condition (orders, or money spent, on a product / category / brand)::
 
     {"type": "purchase", "product": {"category": "Beauty"}, "measure": "orders",
@@ -43,6 +47,7 @@ class RuleErrorCode(StrEnum):
     UNKNOWN_FIELD = "unknown_field"
     OPERATOR_NOT_FOR_FIELD = "operator_not_for_field"
     INVALID_VALUE = "invalid_value"
+    CYCLE = "cycle"
 
 
 @dataclass(frozen=True)
@@ -91,10 +96,16 @@ class Purchase:
 
 
 @dataclass(frozen=True)
+class SegmentRef:
+    segment_id: int
+    member: bool  # True: in the segment; False: not in it
+
+
+@dataclass(frozen=True)
 class Group:
     op: str  # "and" | "or"
     negate: bool
-    children: tuple["Group | Condition | Behaviour | Purchase", ...]
+    children: tuple["Group | Condition | Behaviour | Purchase | SegmentRef", ...]
 
 
 def rule_parse(rule: Any) -> Group:
@@ -118,8 +129,10 @@ def _node(node: Any, path: str, depth: int, fields: dict[str, FieldSpec], errors
         return _group(node, path, depth, fields, errors)
     if kind == "condition":
         return _condition(node, path, fields, errors)
-    if kind in ("behaviour", "purchase"):
+    if kind in ("behaviour", "purchase", "segment"):
         try:
+            if kind == "segment":
+                return _segment_ref(node)
             return _behaviour(node) if kind == "behaviour" else _purchase(node)
         except _BadPart as bad:
             errors.append(RuleError(f"{path}.{bad.part}", RuleErrorCode.INVALID_VALUE, bad.message))
@@ -128,7 +141,7 @@ def _node(node: Any, path: str, depth: int, fields: dict[str, FieldSpec], errors
         RuleError(
             f"{path}.type",
             RuleErrorCode.UNKNOWN_NODE_TYPE,
-            "Type must be 'group', 'condition', 'behaviour' or 'purchase'.",
+            "Type must be 'group', 'condition', 'behaviour', 'purchase' or 'segment'.",
         )
     )
     return None
@@ -290,3 +303,29 @@ def _purchase(node: dict) -> Purchase:
         raise _BadPart("measure", "Measure orders or amount.")
     op, count = _count(node.get("count"), money=measure == "amount")
     return Purchase(next(iter(product.items()), None), measure, op, count, _window(node.get("window")))
+
+
+def _segment_ref(node: dict) -> SegmentRef:
+    from segments.models import Segment
+
+    segment_id = node.get("segment_id")
+    if (
+        isinstance(segment_id, bool)
+        or not isinstance(segment_id, int)
+        or not Segment.objects.filter(pk=segment_id).exists()
+    ):
+        raise _BadPart("segment_id", f"No segment with id {segment_id!r}.")
+    return SegmentRef(segment_id=segment_id, member=bool(node.get("member", True)))
+
+
+def rule_segment_ids(rule: Any) -> set[int]:
+    """The ids of the segments a (JSON) rule refers to, at any depth."""
+    found: set[int] = set()
+    stack = [rule]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "segment" and isinstance(node.get("segment_id"), int):
+                found.add(node["segment_id"])
+            stack.extend(node.get("children") or [])
+    return found

@@ -121,6 +121,15 @@
     return row;
   }
 
+  function segmentRow(node) {
+    const row = el("div", {class: "rule-row"}, [el("span", {text: t.customer})]);
+    row.appendChild(select([["true", t.in_segment], ["false", t.not_in_segment]], String(node.member !== false), (v) => {
+      node.member = v === "true"; changed();
+    }, "rule-member"));
+    row.appendChild(select(catalogue.segments, node.segment_id, (v) => { node.segment_id = parseInt(v, 10); changed(); }, "rule-segment"));
+    return row;
+  }
+
   function groupBox(group, parent) {
     const box = el("div", {class: "rule-group", "data-testid": "rule-group"});
     const head = el("div", {class: "rule-row"});
@@ -136,7 +145,8 @@
     group.children.forEach((child) => {
       const line = child.type === "group" ? groupBox(child, group)
         : child.type === "behaviour" ? behaviourRow(child)
-        : child.type === "purchase" ? purchaseRow(child) : conditionRow(child);
+        : child.type === "purchase" ? purchaseRow(child)
+        : child.type === "segment" ? segmentRow(child) : conditionRow(child);
       if (child.type !== "group") line.appendChild(el("button", {type: "button", class: "link", text: "×", title: t.remove, on: {click: () => {
         group.children.splice(group.children.indexOf(child), 1); changed(true);
       }}}));
@@ -151,6 +161,8 @@
         on: {click: add(() => ({type: "behaviour", event: "view", count: {op: "gte", value: 1}, window: {last_days: 30}}))}}),
       el("button", {type: "button", "data-testid": "add-purchase", text: t.add_purchase,
         on: {click: add(() => ({type: "purchase", product: {}, measure: "orders", count: {op: "gte", value: 1}}))}}),
+      ...(catalogue.segments.length ? [el("button", {type: "button", "data-testid": "add-segment", text: t.add_segment,
+        on: {click: add(() => ({type: "segment", segment_id: catalogue.segments[0][0], member: true}))}})] : []),
       el("button", {type: "button", "data-testid": "add-group", text: t.add_group,
         on: {click: add(() => ({type: "group", op: "or", negate: false, children: []}))}}),
     ]));

@@ -52,3 +52,19 @@ def test_build_nested_rule_watch_count_save_and_export(signed_in_page, live_serv
     CustomerFactory(external_id="GZ1", country="CN", city="Guangzhou")
     page.click("[data-testid=refresh-segment]")
     page.wait_for_selector("text=3 members: 1 entered, 0 left.")
+
+
+def test_rule_over_another_segment(signed_in_page, live_server):
+    from segments.services import segment_create, segment_refresh
+
+    page = signed_in_page
+    for i, country in enumerate(["CN", "CN", "US"]):
+        CustomerFactory(external_id=f"S{i}", country=country)
+    china = {"type": "condition", "field": "profile.country", "operator": "equals", "value": "CN"}
+    segment = segment_create(name="China", rule={"type": "group", "op": "and", "children": [china]})
+    segment_refresh(segment_id=segment.pk)
+    page.goto(f"{live_server.url}/segments/new/")
+    page.click("[data-testid=add-segment]")
+    page.wait_for_function("document.querySelector('[data-testid=preview-size]')?.textContent.trim() === '2'")
+    page.select_option("[data-testid=rule-member]", "false")
+    page.wait_for_function("document.querySelector('[data-testid=preview-size]')?.textContent.trim() === '1'")

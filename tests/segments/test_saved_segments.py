@@ -9,6 +9,7 @@ import pytest
 from accounts.models import AuditEntry
 from customers.models import Customer
 from segments.models import Segment, SegmentMembership
+from segments.rules.schema import RuleInvalid
 from segments.services import segment_create, segment_refresh
 from tests.factories import CustomerFactory
 
@@ -106,3 +107,30 @@ def test_viewer_cannot_save_segments(viewer):
     client.force_authenticate(user=viewer)
     assert client.post("/api/segments/", {"name": "x", "rule": CN_RULE}, format="json").status_code == 403
     assert client.get("/api/segments/").status_code == 200
+
+
+def segment_node(segment_id, member=True):
+    return {"type": "group", "op": "and", "children": [{"type": "segment", "segment_id": segment_id, "member": member}]}
+
+
+def test_rules_over_other_segments_and_cycles_refused(marketer):
+    from segments.rules.audience import rule_audience
+    from segments.services import segment_update
+
+    for i, country in enumerate(["CN", "CN", "US"]):
+        CustomerFactory(external_id=f"G{i}", country=country)
+    china = segment_create(name="China", rule=CN_RULE, user=marketer)
+    segment_refresh(segment_id=china.pk, now=T0)
+    assert set(rule_audience(segment_node(china.pk)).values_list("external_id", flat=True)) == {"G0", "G1"}
+    assert set(rule_audience(segment_node(china.pk, member=False)).values_list("external_id", flat=True)) == {"G2"}
+
+    outside = segment_create(name="Outside China", rule=segment_node(china.pk, member=False), user=marketer)
+    with pytest.raises(RuleInvalid) as raised:
+        segment_update(segment=china, rule=segment_node(outside.pk), user=marketer)
+    assert [(e.path, e.code) for e in raised.value.errors] == [("rule", "cycle")]
+    with pytest.raises(RuleInvalid):
+        segment_update(segment=outside, rule=segment_node(outside.pk), user=marketer)
+    with pytest.raises(RuleInvalid) as raised:
+        rule_audience(segment_node(99999))
+    assert [(e.path, e.code) for e in raised.value.errors] == [("rule.children[0].segment_id", "invalid_value")]
+    assert Segment.objects.get(pk=china.pk).rule == CN_RULE
