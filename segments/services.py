@@ -24,13 +24,21 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
 from customers.models import Customer, Event, Order, Review
 from jobs.services import job_fail, job_progress, job_start, job_succeed
 from segments import features
 from segments.membership import membership_sync
-from segments.models import FeatureRefresh, FeatureRefreshRange, Segment, SegmentMembership, SegmentSizeSnapshot
+from segments.models import (
+    FeatureRefresh,
+    FeatureRefreshRange,
+    RfmSegmentChoice,
+    Segment,
+    SegmentMembership,
+    SegmentSizeSnapshot,
+)
 from segments.rules.audience import rule_audience
 from segments.rules.schema import RuleError, RuleErrorCode, RuleInvalid, rule_parse, rule_segment_ids
 
@@ -314,3 +322,23 @@ def segment_create_from_list(*, name: str, identifiers: list[str], user=None) ->
     audit_record(actor=user, action="segment.upload", target_type="segment", target_id=segment.pk, unknown=len(unknown))
     segment.refresh_from_db()
     return StaticSegmentUpload(segment=segment, matched=size, unknown=unknown)
+
+
+@transaction.atomic
+def rfm_segments_create(*, user=None) -> list[Segment]:
+    """The standard named RFM segments as ready-made dynamic segments (idempotent: a
+    segment that already exists under its name is left as it is)."""
+    created = []
+    for choice in RfmSegmentChoice:
+        if not choice.value:  # customers without orders have no RFM segment
+            continue
+        name = f"RFM: {choice.label}"
+        if Segment.objects.filter(name=name).exists():
+            continue
+        rule = {"type": "group", "op": "and", "children": [
+            {"type": "condition", "field": "features.rfm_segment", "operator": "equals", "value": choice.value}
+        ]}  # fmt: skip
+        segment = segment_create(name=name, rule=rule, user=user,
+                                 description=str(_("Customers the RFM scores place in this segment.")))  # fmt: skip
+        created.append(segment)
+    return created

@@ -18,6 +18,7 @@ from segments.rules.catalogue import rule_catalogue
 from segments.rules.schema import RuleInvalid
 from segments.selectors import segment_members, segment_membership_history, segment_preview, segment_size_history
 from segments.services import (
+    rfm_segments_create,
     segment_create,
     segment_create_from_list,
     segment_freeze,
@@ -158,3 +159,15 @@ def preview(request):
         errors = problem.errors if isinstance(problem, RuleInvalid) else []
         return render(request, "segments/partials/preview.html", {"errors": errors, "invalid": True})
     return render(request, "segments/partials/preview.html", {"preview": result})
+
+
+@login_required
+@permission_required("segments.add_segment", raise_exception=True)
+@require_POST
+def rfm_segments(request):
+    """Add the standard RFM segments and compute their members."""
+    created = rfm_segments_create(user=request.user)
+    for segment in created:
+        transaction.on_commit(lambda segment_id=segment.pk: segment_refresh_task.delay(segment_id))
+    messages.success(request, _("%(count)d RFM segments added.") % {"count": len(created)})
+    return redirect("segments:index")

@@ -78,3 +78,28 @@ def test_preview_partial_counts_or_asks_to_finish(marketer_client):
     unfinished = {"type": "group", "op": "and", "children": []}
     page = marketer_client.post("/segments/preview/", {"rule": json.dumps(unfinished)}).content.decode()
     assert 'data-testid="preview-incomplete"' in page
+
+
+def test_rfm_segments_are_added_once_and_filled(marketer_client, django_capture_on_commit_callbacks):
+    from segments.models import RfmSegmentChoice
+    from segments.services import features_refresh_full
+    from tests.factories import OrderFactory
+
+    for i in range(10):
+        customer = CustomerFactory(external_id=f"F{i}")
+        for days in range(i % 4 + 1):
+            OrderFactory(
+                customer=customer, ordered_at=dt.datetime(2026, 5, 1, tzinfo=dt.UTC) - dt.timedelta(days=30 * days + i)
+            )
+    features_refresh_full(as_of=dt.datetime(2026, 5, 2, tzinfo=dt.UTC))
+    with django_capture_on_commit_callbacks(execute=True):
+        marketer_client.post("/segments/rfm/")
+    marketer_client.post("/segments/rfm/")  # a second click adds nothing
+    rfm = Segment.objects.filter(name__startswith="RFM: ")
+    assert rfm.count() == len([choice for choice in RfmSegmentChoice if choice.value]) == 11
+    from segments.models import CustomerFeatures
+
+    for segment in rfm:
+        value = segment.rule["children"][0]["value"]
+        assert segment.size == CustomerFeatures.objects.filter(rfm_segment=value).count()
+    assert sum(segment.size for segment in rfm) == CustomerFeatures.objects.exclude(rfm_segment="").count() > 0
