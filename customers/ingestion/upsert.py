@@ -125,7 +125,12 @@ def _lookup_per_row(table: str, batch_rows: int) -> bool:
 PER_ROW_SHARE = 20  # row-by-row lookups while the batch is under 1/20 of the referenced table
 
 
-def _reject_unknown_references(fmt: Format, validated: Validated) -> list[RowError]:
+def _references_per_row(fmt: Format, validated: Validated) -> set[str]:
+    """The referenced tables this batch looks up row by row (decided once per batch)."""
+    return {ref.table for ref in fmt.references if _lookup_per_row(ref.table, len(validated.clean))}
+
+
+def _reject_unknown_references(fmt: Format, validated: Validated, per_row_tables: set[str]) -> list[RowError]:
     """Report and drop staged rows whose customer / order / product id is not in the DB."""
     qn = connection.ops.quote_name
     keys = records_key(validated.clean, fmt).tolist()
@@ -135,7 +140,7 @@ def _reject_unknown_references(fmt: Format, validated: Validated) -> list[RowErr
             if ref.optional or ref.column not in validated.present:
                 continue
             # OFFSET 0 keeps the check a per-row index lookup instead of an anti-join.
-            per_row = " OFFSET 0" if _lookup_per_row(ref.table, len(validated.clean)) else ""
+            per_row = " OFFSET 0" if ref.table in per_row_tables else ""
             # One pass: drop the unknown references from the stage and report what was dropped.
             cursor.execute(
                 f"DELETE FROM {STAGE} WHERE NOT EXISTS "
@@ -154,7 +159,9 @@ def _db_default(model_field: models.Field) -> Any:
     return default
 
 
-def _build_upsert(fmt: Format, validated: Validated, now: datetime) -> tuple[str, str, list[Any]]:
+def _build_upsert(
+    fmt: Format, validated: Validated, now: datetime, per_row_tables: set[str]
+) -> tuple[str, str, list[Any]]:
     """(INSERT ... ON CONFLICT statement, SELECT of the source rows, params of both)."""
     postgres = _postgres()
     qn = connection.ops.quote_name
@@ -172,7 +179,7 @@ def _build_upsert(fmt: Format, validated: Validated, now: datetime) -> tuple[str
         alias = f"r{index}"
         ref_alias[ref.db_column] = alias
         kind = "LEFT JOIN" if ref.optional else "JOIN"
-        if _lookup_per_row(ref.table, len(validated.clean)):
+        if ref.table in per_row_tables:
             joins.append(
                 f"{kind} LATERAL (SELECT * FROM {ref.table} WHERE {qn(ref.key)} = s.{qn(ref.column)} "
                 f"OFFSET 0) {alias} ON true"
@@ -283,9 +290,10 @@ def frame_upsert(fmt: Format, validated: Validated, *, now: datetime) -> WriteRe
     _load_stage(frame, types)
     qn = connection.ops.quote_name
     try:
-        result.errors = _reject_unknown_references(fmt, validated)
+        per_row_tables = _references_per_row(fmt, validated)
+        result.errors = _reject_unknown_references(fmt, validated, per_row_tables)
         result.rejected = len({(error.row, error.record_id) for error in result.errors})
-        statement, source, params = _build_upsert(fmt, validated, now)
+        statement, source, params = _build_upsert(fmt, validated, now, per_row_tables)
         select_params = params[: source.count("%s")]
         match = " AND ".join(f"t.{qn(column)} = x.{qn(column)}" for column in fmt.conflict)
         model = apps.get_model(MODELS[fmt.kind])

@@ -63,16 +63,17 @@ def _window_filter(window: Window, field: str, now: dt.datetime) -> dict[str, An
     return {}
 
 
-def _count_compare(rows, count_op: str, count, *, total=None) -> Q:
-    """Compare how many rows (or their summed ``total``) each customer has with ``count``;
-    plain EXISTS where the question is only "any?" or "none?"."""
+def _count_compare(rows, count_op: str, count, *, total=None, count_of: str = "pk") -> Q:
+    """Compare how many distinct ``count_of`` values (or the summed ``total``) each
+    customer's rows have with ``count``; plain EXISTS where the question is only "any?" or
+    "none?"."""
     if total is None:
         if count_op == "gte" and count == 1:
             return Q(Exists(rows))
         if count == 0 and count_op in ("eq", "lte"):
             return ~Q(Exists(rows))
         measured = Coalesce(
-            Subquery(rows.order_by().values("customer_key").annotate(n=Count("pk", distinct=True)).values("n")[:1]),
+            Subquery(rows.order_by().values("customer_key").annotate(n=Count(count_of, distinct=True)).values("n")[:1]),
             0,
         )
     else:
@@ -115,13 +116,7 @@ def _purchase(purchase: Purchase, now: dt.datetime) -> Q:
     if purchase.measure == "amount":
         spent = ExpressionWrapper(F("quantity") * F("unit_price"), output_field=MONEY)
         return _count_compare(lines, purchase.count_op, purchase.count, total=spent)
-    if purchase.count_op == "gte" and purchase.count == 1 or purchase.count == 0 and purchase.count_op != "gte":
-        return _count_compare(lines, purchase.count_op, purchase.count)
-    orders = Coalesce(
-        Subquery(lines.order_by().values("customer_key").annotate(n=Count("order_id", distinct=True)).values("n")[:1]),
-        0,
-    )
-    return Q(COUNT_LOOKUPS[purchase.count_op](orders, purchase.count))
+    return _count_compare(lines, purchase.count_op, purchase.count, count_of="order_id")
 
 
 def _day_start(day: dt.date) -> dt.datetime:
