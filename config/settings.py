@@ -199,6 +199,7 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 # Ingestion limits.
 PRECIS_BULK_MAX_RECORDS = 10_000
 PRECIS_IMPORT_CHUNK_ROWS = int(os.environ.get("PRECIS_IMPORT_CHUNK_ROWS", "200000"))
+PRECIS_IMPORT_WRITERS = int(os.environ.get("PRECIS_IMPORT_WRITERS", "2"))
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,9 @@
 """Streaming CSV import: any file size, in chunks of PRECIS_IMPORT_CHUNK_ROWS rows.
 
 Each chunk is validated, then written in its own transaction, so a crash leaves whole
-chunks only; re-running the file is idempotent (upserts on external ids). Errors go to the
+chunks only; re-running the file is idempotent (upserts on external ids). On PostgreSQL the
+chunks are written by PRECIS_IMPORT_WRITERS threads with their own connections while this
+thread reads and validates the next chunk, so pandas and the database work at once. Errors go to the
 report CSV as they are found, so memory does not grow with a bad 1M-row file.
 Encoding: UTF-8 (with or without BOM); failing that GB18030 (which covers GBK/GB2312, the
 usual export of Chinese spreadsheet software) and the summary says so; else an error.
@@ -9,26 +11,28 @@ usual export of Chinese spreadsheet software) and the summary says so; else an e
 
 import codecs
 import csv
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from customers.ingestion.errors import IngestionError, RowError
-from customers.ingestion.formats import FORMATS
+from customers.ingestion.formats import FORMATS, Format
 from customers.ingestion.online_retail import (
     retail_header,
     retail_missing_columns,
     retail_transform,
 )
-from customers.ingestion.upsert import frame_upsert
-from customers.ingestion.validation import ROW, frame_validate, missing_columns
+from customers.ingestion.upsert import WriteResult, frame_upsert
+from customers.ingestion.validation import ROW, Validated, frame_validate, missing_columns
 
 ONLINE_RETAIL = "online_retail"
 SAMPLE_ERRORS = 100
@@ -228,6 +232,9 @@ def _run(
     next_row = 2
     carry = None
     now = timezone.now()
+    written = _ChunkWriters(_writer_count(retail), _chunk_recorder(result, report, kind, total, progress))
+    parser_error: RowError | None = None
+    failed = True
     try:
         reader = pd.read_csv(path, chunksize=chunk_rows, **reader_options)
         for chunk in reader:
@@ -238,34 +245,103 @@ def _run(
             if retail:
                 chunk, carry = _retail_hold_back(pd.concat([carry, chunk]) if carry is not None else chunk)
                 _retail_chunk(result, report, chunk, seen, now)
+                if progress:
+                    progress(result.rows, max(total, result.rows))
             else:
-                _chunk(result, report, kind, chunk, seen, now)
-            if progress:
-                progress(result.rows, max(total, result.rows))
+                fmt = FORMATS[kind]
+                written.submit(fmt, frame_validate(fmt, chunk, seen=seen.setdefault(kind, set())), now, len(chunk))
         if carry is not None and not carry.empty:
             _retail_chunk(result, report, carry, seen, now)
+        failed = False
     except pd.errors.ParserError as error:
-        _file_error(result, report, RowError(next_row, "", "", IngestionError.INVALID_RECORD, "", str(error)))
+        failed = False  # the chunks before the bad line are good: record them
+        parser_error = RowError(next_row, "", "", IngestionError.INVALID_RECORD, "", str(error))
+    finally:
+        written.close(failed=failed)
+    if parser_error:
+        _file_error(result, report, parser_error)
     if result.rows == 0:
         _file_error(result, report, RowError(2, "", "", IngestionError.EMPTY_FILE))
     return None
 
 
-def _chunk(
-    result: ImportResult, report: _Report, kind: str, chunk: pd.DataFrame, seen: dict[str, set[str]], now
-) -> None:
-    fmt = FORMATS[kind]
-    validated = frame_validate(fmt, chunk, seen=seen.setdefault(kind, set()))
+def _chunk_write(fmt: Format, validated: Validated, now) -> WriteResult:
     with transaction.atomic():
-        written = frame_upsert(fmt, validated, now=now)
-    report.add(sorted(validated.errors + written.errors, key=lambda e: (e.row, e.field)))
-    result.rejected_rows += validated.rejected + written.rejected
-    result.counts.setdefault(kind, KindCounts()).add(
-        inserted=written.inserted,
-        updated=written.updated,
-        unchanged=written.unchanged,
-        rejected=validated.rejected + written.rejected,
-    )
+        return frame_upsert(fmt, validated, now=now)
+
+
+def _chunk_write_in_thread(fmt: Format, validated: Validated, now) -> WriteResult:
+    try:
+        return _chunk_write(fmt, validated, now)
+    finally:
+        connection.close()  # the thread's own connection
+
+
+def _writer_count(retail: bool) -> int:
+    """Threads that write chunks. One where a second connection cannot help or cannot see
+    the caller's data: SQLite (one writer at a time), Online Retail files (a chunk's
+    orders need the customers of the same chunk) and a caller inside a transaction."""
+    if retail or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return max(settings.PRECIS_IMPORT_WRITERS, 1)
+
+
+class _ChunkWriters:
+    """Writes validated chunks on their own connections while the caller validates the
+    next one; finished chunks are recorded in file order. At most ``count`` chunks are in
+    flight, so memory stays bounded by the chunk size."""
+
+    def __init__(self, count: int, record: Callable[[Validated, WriteResult, int], None]) -> None:
+        self.count = count
+        self.record = record
+        self.pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="import-writer") if count > 1 else None
+        self.pending: deque[tuple[Validated, int, Future[WriteResult]]] = deque()
+
+    def submit(self, fmt: Format, validated: Validated, now, rows: int) -> None:
+        """Write one chunk of ``rows`` file rows (its validation result ``validated``)."""
+        if self.pool is None:
+            self.record(validated, _chunk_write(fmt, validated, now), rows)
+            return
+        while len(self.pending) >= self.count:
+            self._finish_oldest()
+        self.pending.append((validated, rows, self.pool.submit(_chunk_write_in_thread, fmt, validated, now)))
+
+    def _finish_oldest(self) -> None:
+        validated, rows, future = self.pending.popleft()
+        self.record(validated, future.result(), rows)
+
+    def close(self, *, failed: bool) -> None:
+        """Record every chunk still in flight; after a failure only wait for them (each
+        commits or rolls back whole), so the caller sees the first error."""
+        try:
+            while self.pending and not failed:
+                self._finish_oldest()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
+
+
+def _chunk_recorder(
+    result: ImportResult, report: _Report, kind: str, total: int, progress: Progress | None
+) -> Callable[[Validated, WriteResult, int], None]:
+    """Adds a written chunk to the counts and the report, then moves the progress bar."""
+    done = 0
+
+    def record(validated: Validated, written: WriteResult, rows: int) -> None:
+        nonlocal done
+        report.add(sorted(validated.errors + written.errors, key=lambda e: (e.row, e.field)))
+        result.rejected_rows += validated.rejected + written.rejected
+        result.counts.setdefault(kind, KindCounts()).add(
+            inserted=written.inserted,
+            updated=written.updated,
+            unchanged=written.unchanged,
+            rejected=validated.rejected + written.rejected,
+        )
+        done += rows
+        if progress:
+            progress(done, max(total, done))
+
+    return record
 
 
 def _retail_hold_back(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

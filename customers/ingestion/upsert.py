@@ -302,10 +302,13 @@ def frame_upsert(fmt: Format, validated: Validated, *, now: datetime) -> WriteRe
             staged = cursor.fetchone()[0]
             if _postgres():
                 # xmax = 0 marks a freshly inserted row: one statement tells inserts from updates.
-                cursor.execute(f"{statement} RETURNING (xmax = 0)", params)
-                flags = [row[0] for row in cursor.fetchall()]
-                result.inserted = sum(flags)
-                result.updated = len(flags) - result.inserted
+                cursor.execute(
+                    f"WITH written AS ({statement} RETURNING (xmax = 0) AS inserted) "
+                    "SELECT count(*) FILTER (WHERE inserted), count(*) FROM written",
+                    params,
+                )
+                result.inserted, written = cursor.fetchone()
+                result.updated = written - result.inserted
             else:
                 cursor.execute(
                     f"SELECT count(*) FROM ({source}) x JOIN {model._meta.db_table} t ON {match}", select_params
