@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
-from customers.models import Customer, Event, Order, Review
+from customers.models import Customer, Event, Order, Product, Review
 from jobs.services import job_fail, job_progress, job_start, job_succeed
 from segments import features
 from segments.membership import membership_sync
@@ -341,4 +341,52 @@ def rfm_segments_create(*, user=None) -> list[Segment]:
         segment = segment_create(name=name, rule=rule, user=user,
                                  description=str(_("Customers the RFM scores place in this segment.")))  # fmt: skip
         created.append(segment)
+    return created
+
+
+# Interest: what "interested in a category" means for the ready-made interest segments.
+INTEREST_WINDOW_DAYS = 90
+INTEREST_MIN_VIEWS = 3
+INTEREST_DEFAULT_CATEGORIES = 12
+
+
+def interest_rule(category: str) -> dict[str, Any]:
+    """Added to cart or favourited at least once, or viewed at least INTEREST_MIN_VIEWS
+    times, in the category over the last INTEREST_WINDOW_DAYS days: the same signals
+    (cart > favourite > view) the ``interest_categories`` feature ranks."""
+    window = {"last_days": INTEREST_WINDOW_DAYS}
+    filters = {"category": category}
+    return {"type": "group", "op": "or", "children": [
+        {"type": "behaviour", "event": "add_to_cart", "count": {"op": "gte", "value": 1}, "window": window,
+         "filters": filters},
+        {"type": "behaviour", "event": "favorite", "count": {"op": "gte", "value": 1}, "window": window,
+         "filters": filters},
+        {"type": "behaviour", "event": "view", "count": {"op": "gte", "value": INTEREST_MIN_VIEWS},
+         "window": window, "filters": filters},
+    ]}  # fmt: skip
+
+
+@transaction.atomic
+def interest_segments_create(*, categories: list[str] | None = None, user=None) -> list[Segment]:
+    """Ready-made dynamic segments "Interested in <category>", one per category: the given
+    ones, else the INTEREST_DEFAULT_CATEGORIES categories with the most products.
+    Idempotent like ``rfm_segments_create``."""
+    if categories is None:
+        categories = list(
+            Product.objects.exclude(category="")
+            .values("category")
+            .annotate(products=Count("pk"))
+            .order_by("-products", "category")
+            .values_list("category", flat=True)[:INTEREST_DEFAULT_CATEGORIES]
+        )
+    created = []
+    for category in dict.fromkeys(name.strip() for name in categories if name and name.strip()):
+        name = str(_("Interested in %(category)s")) % {"category": category}
+        if Segment.objects.filter(name=name).exists():
+            continue
+        description = str(
+            _("Added to cart or favourited at least once, or viewed at least %(views)d times, in %(category)s "
+              "over the last %(days)d days.")
+        ) % {"views": INTEREST_MIN_VIEWS, "category": category, "days": INTEREST_WINDOW_DAYS}  # fmt: skip
+        created.append(segment_create(name=name, rule=interest_rule(category), description=description, user=user))
     return created
