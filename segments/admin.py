@@ -3,6 +3,8 @@
 from django.contrib import admin
 
 from segments.models import (
+    ClusteringRun,
+    ClusterMember,
     CustomerFeatures,
     FeatureRefresh,
     FeatureRefreshRange,
@@ -65,3 +67,26 @@ class SegmentMembershipAdmin(admin.ModelAdmin):
 class SegmentSizeSnapshotAdmin(admin.ModelAdmin):
     list_display = ["segment", "at", "size", "entered", "left"]
     list_filter = ["segment"]
+
+
+@admin.register(ClusteringRun)
+class ClusteringRunAdmin(admin.ModelAdmin):
+    """Runs are made by the clustering page and API; the admin shows them and deletes old
+    ones (with their member rows)."""
+
+    list_display = ["id", "algorithm", "scope", "k_used", "customers", "status", "applied", "created_at"]
+    list_filter = ["algorithm", "scope", "status", "applied"]
+    readonly_fields = [field.name for field in ClusteringRun._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def get_deleted_objects(self, objs, request):
+        """Confirm with counts: listing a run's (up to a million) member rows one by one
+        would not fit on a page. The member rows go with their run (one DELETE)."""
+        runs = list(objs)
+        counts = {
+            ClusteringRun._meta.verbose_name_plural: len(runs),
+            ClusterMember._meta.verbose_name_plural: ClusterMember.objects.filter(run__in=runs).count(),
+        }
+        return [str(run) for run in runs], counts, set(), []

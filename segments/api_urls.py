@@ -1,6 +1,7 @@
 from django.urls import path
 
 from segments import api
+from segments.clustering import api as clustering_api
 
 urlpatterns = [
     path("segments/", api.SegmentListApi.as_view(), name="segment-list"),
@@ -10,4 +11,16 @@ urlpatterns = [
     path("segments/<int:segment_id>/refresh/", api.SegmentRefreshApi.as_view(), name="segment-refresh"),
     path("segments/<int:segment_id>/freeze/", api.SegmentFreezeApi.as_view(), name="segment-freeze"),
     path("segments/<int:segment_id>/members.csv", api.SegmentMembersCsvApi.as_view(), name="segment-members-csv"),
+    path("segments/clustering/runs/", clustering_api.ClusteringRunListApi.as_view(), name="clustering-run-list"),
+    path(
+        "segments/clustering/runs/<int:run_id>/",
+        clustering_api.ClusteringRunDetailApi.as_view(),
+        name="clustering-run-detail",
+    ),
+    path(
+        "segments/clustering/runs/<int:run_id>/clusters/<int:cluster>/segment/",
+        clustering_api.ClusterSegmentApi.as_view(),
+        name="clustering-cluster-segment",
+    ),
+    path("segments/clustering/assign/", clustering_api.ClustersAssignNewApi.as_view(), name="clustering-assign"),
 ]

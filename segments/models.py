@@ -10,6 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, EventType
+from segments.clustering.errors import ClusteringError
 from segments.rfm import RfmSegment
 
 FEATURE_WINDOWS = (7, 30, 90)
@@ -244,3 +245,111 @@ class SegmentSizeSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment_id} @ {self.at:%Y-%m-%d %H:%M}: {self.size}"
+
+
+class ClusteringRun(models.Model):
+    """One clustering of customers on chosen features (k-means or Ward), with everything
+    needed to describe its clusters and to place new customers in them without refitting:
+    the scaler (log flags, NULL fills, means, standard deviations) and the centroids in the
+    standardised space. Cluster numbers are 1..k, largest first.
+
+    The *applied* run (at most one) is the latest successful k-means run over all
+    customers: ``CustomerFeatures.cluster`` holds its cluster numbers, and new customers are
+    placed in its clusters after a feature refresh. See docs/segments.md, "Clustering".
+    """
+
+    class Algorithm(models.TextChoices):
+        KMEANS = "kmeans", _("k-means")
+        WARD = "ward", _("Hierarchical (Ward)")
+
+    class Scope(models.TextChoices):
+        ALL = "all", _("All customers")
+        SEGMENT = "segment", _("Members of a segment")
+        SAMPLE = "sample", _("A random sample")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    algorithm = models.CharField(_("algorithm"), max_length=16, choices=Algorithm.choices)
+    features = models.JSONField(_("features"), help_text=_("CustomerFeatures columns, in the order chosen."))
+    k_requested = models.PositiveSmallIntegerField(
+        _("clusters requested"), null=True, blank=True, help_text=_("Empty: chosen by silhouette.")
+    )
+    k_used = models.PositiveSmallIntegerField(_("clusters"), null=True, blank=True)
+    silhouette_scores = models.JSONField(
+        _("silhouette by k"), default=dict, blank=True, help_text=_("Only when k was chosen automatically.")
+    )
+    silhouette = models.FloatField(_("silhouette"), null=True, blank=True)
+    scope = models.CharField(_("scope"), max_length=16, choices=Scope.choices, default=Scope.ALL)
+    segment = models.ForeignKey(
+        "segments.Segment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("segment"),
+    )
+    sample_size = models.PositiveIntegerField(_("sample size"), null=True, blank=True)
+    include_non_buyers = models.BooleanField(_("include customers without orders"), default=False)
+    seed = models.IntegerField(_("random seed"), default=0)
+    customers = models.BigIntegerField(_("customers clustered"), default=0)
+    scaler = models.JSONField(_("scaler"), default=dict, blank=True)
+    centroids = models.JSONField(_("centroids"), default=list, blank=True)
+    profiles = models.JSONField(_("cluster profiles"), default=list, blank=True)
+    timings = models.JSONField(_("timings (seconds)"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    error = models.JSONField(_("error"), default=dict, blank=True)
+    applied = models.BooleanField(_("applied"), default=False)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("clustering run")
+        verbose_name_plural = _("clustering runs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["applied"], condition=models.Q(applied=True), name="clustering_one_applied")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_algorithm_display()} #{self.pk}"
+
+    @property
+    def sizes(self) -> list[int]:
+        return [profile["size"] for profile in self.profiles]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def error_message(self) -> str:
+        """Why the run failed, in the reader's language when the reason is a known refusal."""
+        if self.error.get("code"):
+            return ClusteringError.from_dict(self.error).message
+        return self.error.get("message", "")
+
+
+class ClusterMember(models.Model):
+    """The cluster each customer of a run was fitted into (for every run, applied or not):
+    "save cluster 2 as a segment" reads these rows, and the applied run's labels are
+    copied from them into ``CustomerFeatures.cluster``. Deleting a run deletes its rows."""
+
+    pk = models.CompositePrimaryKey("run", "customer")
+    run = models.ForeignKey(ClusteringRun, on_delete=models.CASCADE, related_name="members", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    cluster = models.PositiveSmallIntegerField()
+
+    class Meta:
+        verbose_name = _("cluster member")
+        verbose_name_plural = _("cluster members")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in cluster {self.cluster} of run {self.run_id}"

@@ -13,6 +13,8 @@ import datetime as dt
 from celery import group, shared_task
 
 from jobs.services import job_create
+from segments.clustering.errors import ClusteringError
+from segments.clustering.services import clustering_run_fit, clusters_assign_new
 from segments.models import FeatureRefresh, Segment
 from segments.services import (
     DEFAULT_RANGE_SIZE,
@@ -61,6 +63,8 @@ def features_refresh_range_task(refresh_id: int | None, as_of: str, low: int, hi
         if refresh_id is not None:
             features_refresh_fail(refresh_id=refresh_id, message=f"range [{low}, {high}): {error}")
         raise
+    if result.last_range:  # the run just succeeded: place its new customers in clusters
+        clusters_assign_new_task.delay()
     return result.customers
 
 
@@ -75,3 +79,19 @@ def segments_refresh_dynamic() -> None:
     """Queue a refresh of every dynamic segment (scheduled after the nightly features)."""
     for segment_id in Segment.objects.filter(kind=Segment.Kind.DYNAMIC).values_list("pk", flat=True):
         segment_refresh_task.delay(segment_id)
+
+
+@shared_task(name="segments.clustering_run_fit")
+def clustering_run_fit_task(run_id: int) -> None:
+    """Fit a queued clustering run (safe to run twice: see clustering_run_fit)."""
+    clustering_run_fit(run_id=run_id)
+
+
+@shared_task(name="segments.clusters_assign_new")
+def clusters_assign_new_task() -> int:
+    """Place customers without a cluster in the applied run's clusters; queued when a
+    feature refresh succeeds. Without an applied run there is nothing to do."""
+    try:
+        return clusters_assign_new().assigned
+    except ClusteringError:
+        return 0
