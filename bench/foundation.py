@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
-from bench.harness import Measurement, percentile, timed, write_results
+from bench.harness import Measurement, percentile, timed, vacuum, write_results
 
 EVENTS_PER_REQUEST = 10_000
 EVENT_REQUESTS = 20
@@ -75,8 +75,7 @@ def _event_frame(prefix: str, customers: np.ndarray, seed: int) -> pd.DataFrame:
 def _delete_like(table: str, prefix: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE external_id LIKE %s", [f"{prefix}%"])
-        # Dead rows and index entries of the previous run would slow the next one down.
-        cursor.execute(f"VACUUM (ANALYZE) {table}")
+    vacuum(table)
 
 
 def _copy_frame(cursor, table: str, frame: pd.DataFrame) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.utils import timezone
 
-from bench.harness import Measurement, percentile, timed, write_results
+from bench.harness import Measurement, percentile, timed, vacuum, write_results
 from segments.models import FEATURE_WINDOWS, ORDER_WINDOWS
 
 REFRESH_PARALLEL = 2
@@ -48,12 +48,6 @@ def _sql(statement: str, params=None, fetch: bool = True):
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.fetchall() if fetch else None
-
-
-def _vacuum(*tables: str) -> None:
-    """As autovacuum would leave the tables between two runs (untimed)."""
-    for table in tables:
-        _sql(f"VACUUM (ANALYZE) {table}", fetch=False)
 
 
 # --- 1. full feature refresh -------------------------------------------------------------
@@ -206,13 +200,13 @@ def bench_feature_refresh(state: Bench, repeat: int = REFRESH_REPEAT) -> list[Me
             result = features_refresh_full(as_of=state.as_of, parallel=REFRESH_PARALLEL)
             assert result.status == "succeeded", result.status
 
-        product += timed(refresh, 1, setup=lambda: _vacuum("segments_customerfeatures"))
+        product += timed(refresh, 1, setup=lambda: vacuum("segments_customerfeatures"))
         reference += timed(lambda: reference_features(state.as_of), 1, setup=_drop_reference_features)
         if run == 0:
             customers = _check_reference_features()
         _drop_reference_features()
         print(f"  refresh run {run + 1}: product {product[-1]:.1f} s, reference {reference[-1]:.1f} s", flush=True)
-    _vacuum("segments_customerfeatures")
+    vacuum("segments_customerfeatures")
     state.features_as_of = state.as_of
     return [
         Measurement(
@@ -390,7 +384,7 @@ def _ensure_features(state: Bench) -> None:
 
         print("  refreshing features first (untimed)", flush=True)
         features_refresh_full(as_of=state.as_of, parallel=REFRESH_PARALLEL)
-        _vacuum("segments_customerfeatures")
+        vacuum("segments_customerfeatures")
         first = state.as_of
     state.features_as_of = first
 
@@ -408,7 +402,7 @@ def _ensure_segment(state: Bench) -> None:
     elif segment.rule != SEGMENT_RULE:
         segment_update(segment=segment, rule=SEGMENT_RULE)
     [seconds] = timed(lambda: segment_refresh(segment_id=segment.pk, now=state.features_as_of), 1)
-    _vacuum("segments_segmentmembership")
+    vacuum("segments_segmentmembership")
     segment.refresh_from_db()
     state.segment_id = segment.pk
     state.notes["segment"] = {"id": segment.pk, "size": segment.size, "refresh_seconds": round(seconds, 2)}

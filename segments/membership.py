@@ -20,16 +20,18 @@ def membership_sync(*, segment_id: int, audience: QuerySet[Customer], now: dt.da
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {MEMBERSHIP_TABLE} SET left_at = %s WHERE segment_id = %s AND left_at IS NULL "
-            f"AND customer_id NOT IN ({audience_sql})",
+            f"AND NOT EXISTS (SELECT 1 FROM ({audience_sql}) audience "
+            f"WHERE audience.customer_key = {MEMBERSHIP_TABLE}.customer_id)",
             [now, segment_id, *audience_params],
         )
         left = max(cursor.rowcount, 0)
+        # The open-membership unique index skips current members: one index probe per row,
+        # where a NOT EXISTS planned against a still-empty table rescanned it for every row.
         cursor.execute(
             f"INSERT INTO {MEMBERSHIP_TABLE} (segment_id, customer_id, entered_at) "
-            f"SELECT %s, audience.customer_key, %s FROM ({audience_sql}) audience WHERE NOT EXISTS ("
-            f"SELECT 1 FROM {MEMBERSHIP_TABLE} m WHERE m.segment_id = %s AND m.customer_id = audience.customer_key "
-            f"AND m.left_at IS NULL)",
-            [segment_id, now, *audience_params, segment_id],
+            f"SELECT %s, audience.customer_key, %s FROM ({audience_sql}) audience WHERE true "
+            f"ON CONFLICT (segment_id, customer_id) WHERE left_at IS NULL DO NOTHING",
+            [segment_id, now, *audience_params],
         )
         entered = max(cursor.rowcount, 0)
     return entered, left
