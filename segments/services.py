@@ -15,6 +15,7 @@ run's thresholds (a status change of an existing order is seen by the next full 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,8 @@ from accounts.services import audit_record
 from customers.models import Customer, Event, Order, Product, Review
 from jobs.services import job_fail, job_progress, job_start, job_succeed
 from segments import features
+from segments.clustering.errors import ClusteringError
+from segments.clustering.services import clusters_assign_new
 from segments.membership import membership_sync
 from segments.models import (
     FeatureRefresh,
@@ -196,10 +199,19 @@ def features_refresh_run(*, refresh_id: int, parallel: int = 1) -> FeatureRefres
                 features_refresh_range(as_of=refresh.as_of, low=low, high=high, refresh_id=refresh.pk)
         features_refresh_finish(refresh_id=refresh_id)  # no ranges: nobody to refresh
         refresh.refresh_from_db()
+        if refresh.status == FeatureRefresh.Status.SUCCEEDED:
+            _clusters_place_new()
         return refresh
     except Exception as error:
         features_refresh_fail(refresh_id=refresh_id, message=str(error))
         raise
+
+
+def _clusters_place_new() -> None:
+    """New customers of an in-process run join the applied clustering run (the Celery path
+    queues ``clusters_assign_new_task`` when its last range closes the run)."""
+    with contextlib.suppress(ClusteringError):  # no applied run: nobody to place
+        clusters_assign_new()
 
 
 def features_refresh_full(

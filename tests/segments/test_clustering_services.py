@@ -19,7 +19,7 @@ from segments.clustering.services import (
     clusters_assign_new,
 )
 from segments.models import ClusteringRun, ClusterMember, CustomerFeatures, Segment, SegmentMembership
-from segments.services import segment_create_from_list
+from segments.services import features_refresh_incremental, segment_create_from_list
 from segments.tasks import features_refresh
 from tests.factories import CustomerFactory, OrderFactory
 from tests.segments.clustering_data import RFM, feature_rows, non_buyers, rfm_groups, rfm_row
@@ -269,7 +269,8 @@ def test_the_feature_frame_is_one_row_per_clustered_customer_with_nulls_as_nan()
     assert rated.index.tolist() == [buyers[0]] and rated.loc[buyers[0], "avg_rating"] == 4.5
 
 
-def test_a_feature_refresh_places_its_new_customers_in_the_applied_run(run_now):
+@pytest.mark.parametrize("path", ["celery task", "in process (manage.py refresh_features)"])
+def test_a_feature_refresh_places_its_new_customers_in_the_applied_run(run_now, path):
     make_shop(customers=36, seed=4)
     features_refresh.delay(mode="full", as_of=SHOP_AS_OF.isoformat(), range_size=10).get()
     run = run_now(k=3)
@@ -277,7 +278,10 @@ def test_a_feature_refresh_places_its_new_customers_in_the_applied_run(run_now):
     newcomer = CustomerFactory(external_id="NEW-1")
     OrderFactory(customer=newcomer, ordered_at=SHOP_AS_OF - dt.timedelta(days=3), total=Decimal("250.00"))
 
-    features_refresh.delay(mode="incremental", as_of=SHOP_AS_OF.isoformat(), range_size=10).get()
+    if path == "celery task":
+        features_refresh.delay(mode="incremental", as_of=SHOP_AS_OF.isoformat(), range_size=10).get()
+    else:
+        features_refresh_incremental(as_of=SHOP_AS_OF, range_size=10)
 
     after = features_cluster()
     row = cluster_feature_frame(features=RFM).loc[[newcomer.pk]].to_numpy()
