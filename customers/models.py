@@ -7,6 +7,7 @@ features and reports run (customer + time, type + time).
 """
 
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,6 +49,9 @@ class Customer(models.Model):
             models.Index(fields=["signed_up_at"], name="customer_signed_up_idx"),
             models.Index(fields=["member_tier"], name="customer_tier_idx"),
             models.Index(fields=["name", "id"], name="customer_name_id_idx"),
+            # Segment rules compare profile text case-insensitively (UPPER(col) = UPPER(value)).
+            models.Index(Upper("country"), name="customer_country_upper_idx"),
+            models.Index(Upper("city"), name="customer_city_upper_idx"),
             # PostgreSQL also has a trigram index for "name contains" (migration 0003).
         ]
 

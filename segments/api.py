@@ -14,7 +14,14 @@ from rest_framework.views import APIView
 from segments.models import Segment
 from segments.rules.schema import RuleInvalid
 from segments.selectors import segment_members, segment_preview, segment_size_history
-from segments.services import segment_create, segment_create_from_list, segment_freeze, segment_refresh
+from segments.services import (
+    interest_segments_create,
+    rfm_segments_create,
+    segment_create,
+    segment_create_from_list,
+    segment_freeze,
+    segment_refresh,
+)
 from segments.tasks import segment_refresh_task
 
 
@@ -187,6 +194,43 @@ class SegmentUploadApi(APIView):
              "unknown": upload.unknown},
             status=201,
         )  # fmt: skip
+
+
+class ReadyMadeSegmentsApi(APIView):
+    """Add the standard RFM segments or "Interested in <category>" segments; the ones that
+    exist already are left alone, so calling twice adds nothing."""
+
+    required_permissions = {"POST": "segments.add_segment"}
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ReadyMadeSegments"
+
+        kind = serializers.ChoiceField(choices=["rfm", "interest"])
+        categories = serializers.ListField(
+            child=serializers.CharField(max_length=128), required=False, allow_empty=False, max_length=200,
+            help_text="interest only: the categories (default: the 12 with the most products)",
+        )  # fmt: skip
+
+        def validate(self, data):
+            if data["kind"] == "rfm" and "categories" in data:
+                raise serializers.ValidationError({"categories": "only interest segments take categories"})
+            return data
+
+    @extend_schema(summary="Add ready-made segments (RFM or interest)", request=InputSerializer,
+                   responses={201: SegmentOutputSerializer(many=True)},
+                   examples=[OpenApiExample("Interest", value={"kind": "interest", "categories": ["Shoes"]},
+                                            request_only=True)])  # fmt: skip
+    def post(self, request):
+        params = self.InputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        if params.validated_data["kind"] == "rfm":
+            created = rfm_segments_create(user=request.user)
+        else:
+            created = interest_segments_create(categories=params.validated_data.get("categories"), user=request.user)
+        for segment in created:
+            transaction.on_commit(lambda segment_id=segment.pk: segment_refresh_task.delay(segment_id))
+        return Response(SegmentOutputSerializer(created, many=True).data, status=201)
 
 
 MEMBER_COLUMNS = ["external_id", "email", "name", "phone", "country", "city", "entered_at"]

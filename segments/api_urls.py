@@ -6,6 +6,7 @@ from segments.clustering import api as clustering_api
 urlpatterns = [
     path("segments/", api.SegmentListApi.as_view(), name="segment-list"),
     path("segments/preview/", api.SegmentPreviewApi.as_view(), name="segment-preview"),
+    path("segments/ready-made/", api.ReadyMadeSegmentsApi.as_view(), name="segment-ready-made"),
     path("segments/upload/", api.SegmentUploadApi.as_view(), name="segment-upload"),
     path("segments/<int:segment_id>/", api.SegmentDetailApi.as_view(), name="segment-detail"),
     path("segments/<int:segment_id>/refresh/", api.SegmentRefreshApi.as_view(), name="segment-refresh"),

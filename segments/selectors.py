@@ -35,6 +35,21 @@ class AudiencePreview:
     sample: list[dict]
 
 
+def product_categories_by_size(*, limit: int | None = None) -> list[str]:
+    """Categories with the most products first: the default and the picker order for
+    interest segments."""
+    from customers.models import Product
+
+    categories = (
+        Product.objects.exclude(category="")
+        .values("category")
+        .annotate(products=Count("pk"))
+        .order_by("-products", "category")
+        .values_list("category", flat=True)
+    )
+    return list(categories[:limit] if limit else categories)
+
+
 def segment_preview(*, rule: Any, sample_size: int = 20, now: dt.datetime | None = None) -> AudiencePreview:
     """Audience size and a sample of matching customers while a rule is being edited
     (raises RuleInvalid naming the bad nodes)."""

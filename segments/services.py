@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
-from customers.models import Customer, Event, Order, Product, Review
+from customers.models import Customer, Event, Order, Review
 from jobs.services import job_fail, job_progress, job_start, job_succeed
 from segments import features
 from segments.clustering.errors import ClusteringError
@@ -44,6 +44,7 @@ from segments.models import (
 )
 from segments.rules.audience import rule_audience
 from segments.rules.schema import RuleError, RuleErrorCode, RuleInvalid, rule_parse, rule_segment_ids
+from segments.selectors import product_categories_by_size
 
 logger = logging.getLogger(__name__)
 
@@ -384,13 +385,7 @@ def interest_segments_create(*, categories: list[str] | None = None, user=None) 
     ones, else the INTEREST_DEFAULT_CATEGORIES categories with the most products.
     Idempotent like ``rfm_segments_create``."""
     if categories is None:
-        categories = list(
-            Product.objects.exclude(category="")
-            .values("category")
-            .annotate(products=Count("pk"))
-            .order_by("-products", "category")
-            .values_list("category", flat=True)[:INTEREST_DEFAULT_CATEGORIES]
-        )
+        categories = product_categories_by_size(limit=INTEREST_DEFAULT_CATEGORIES)
     created = []
     for category in dict.fromkeys(name.strip() for name in categories if name and name.strip()):
         name = str(_("Interested in %(category)s")) % {"category": category}

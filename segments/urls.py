@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.builder, name="new"),
     path("preview/", views.preview, name="preview"),
     path("rfm/", views.rfm_segments, name="rfm"),
+    path("interest/", views.interest_segments, name="interest"),
     path("clustering/", clustering_views.clustering_index, name="clustering"),
     path("clustering/assign/", clustering_views.clusters_assign, name="clustering-assign"),
     path("clustering/<int:run_id>/", clustering_views.clustering_run_detail, name="clustering-run"),

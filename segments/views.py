@@ -16,8 +16,18 @@ from django.views.decorators.http import require_POST
 from segments.models import Segment
 from segments.rules.catalogue import rule_catalogue
 from segments.rules.schema import RuleInvalid
-from segments.selectors import segment_members, segment_membership_history, segment_preview, segment_size_history
+from segments.selectors import (
+    product_categories_by_size,
+    segment_members,
+    segment_membership_history,
+    segment_preview,
+    segment_size_history,
+)
 from segments.services import (
+    INTEREST_DEFAULT_CATEGORIES,
+    INTEREST_MIN_VIEWS,
+    INTEREST_WINDOW_DAYS,
+    interest_segments_create,
     rfm_segments_create,
     segment_create,
     segment_create_from_list,
@@ -60,7 +70,20 @@ def index(request):
                 )
             return redirect("segments:detail", segment_id=upload.segment.pk)
     segments = Segment.objects.order_by("name")
-    return render(request, "segments/index.html", {"segments": segments, "form": form})
+    return render(
+        request,
+        "segments/index.html",
+        {
+            "segments": segments,
+            "form": form,
+            "interest_categories": product_categories_by_size(),
+            "interest_rule": {
+                "views": INTEREST_MIN_VIEWS,
+                "days": INTEREST_WINDOW_DAYS,
+                "top": INTEREST_DEFAULT_CATEGORIES,
+            },
+        },
+    )
 
 
 @login_required
@@ -170,4 +193,20 @@ def rfm_segments(request):
     for segment in created:
         transaction.on_commit(lambda segment_id=segment.pk: segment_refresh_task.delay(segment_id))
     messages.success(request, _("%(count)d RFM segments added.") % {"count": len(created)})
+    return redirect("segments:index")
+
+
+@login_required
+@permission_required("segments.add_segment", raise_exception=True)
+@require_POST
+def interest_segments(request):
+    """Add "Interested in <category>" segments for the picked categories (none picked: the
+    largest ones) and compute their members."""
+    created = interest_segments_create(categories=request.POST.getlist("categories") or None, user=request.user)
+    for segment in created:
+        transaction.on_commit(lambda segment_id=segment.pk: segment_refresh_task.delay(segment_id))
+    if created:
+        messages.success(request, _("%(count)d interest segments added.") % {"count": len(created)})
+    else:
+        messages.info(request, _("Those interest segments exist already."))
     return redirect("segments:index")

@@ -72,3 +72,63 @@ def test_interest_segments_for_named_categories_skip_blanks_and_repeats(marketer
     created = interest_segments_create(categories=["Garden", " ", "Garden", "Pets"], user=marketer)
     assert [segment.name for segment in created] == ["Interested in Garden", "Interested in Pets"]
     assert "Garden" in created[0].description and str(INTEREST_WINDOW_DAYS) in created[0].description
+
+
+def test_api_adds_interest_segments_for_chosen_categories_and_refreshes_them(
+    api_client, django_capture_on_commit_callbacks
+):
+    ProductFactory(sku="B1", category="Books")
+    ProductFactory(sku="T1", category="Toys")
+    fan = CustomerFactory(external_id="FAN")
+    CustomerFactory(external_id="OTHER")
+    EventFactory(customer=fan, type=EventType.FAVORITE, category="Toys", occurred_at=dt.datetime.now(dt.UTC))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api_client.post(
+            "/api/segments/ready-made/", {"kind": "interest", "categories": ["Toys"]}, format="json"
+        )
+
+    assert answer.status_code == 201
+    assert [row["name"] for row in answer.json()] == ["Interested in Toys"]
+    segment = Segment.objects.get(name="Interested in Toys")
+    members = SegmentMembership.objects.filter(segment=segment, left_at__isnull=True)
+    assert list(members.values_list("customer__external_id", flat=True)) == ["FAN"]
+    again = api_client.post("/api/segments/ready-made/", {"kind": "interest", "categories": ["Toys"]}, format="json")
+    assert again.status_code == 201 and again.json() == []
+
+
+def test_api_rejects_categories_for_rfm_and_unknown_kinds(api_client):
+    answer = api_client.post("/api/segments/ready-made/", {"kind": "rfm", "categories": ["Toys"]}, format="json")
+    assert answer.status_code == 400
+    assert "categories" in answer.json()
+    assert api_client.post("/api/segments/ready-made/", {"kind": "magic"}, format="json").status_code == 400
+
+
+def test_api_adds_the_eleven_rfm_segments(api_client):
+    answer = api_client.post("/api/segments/ready-made/", {"kind": "rfm"}, format="json")
+    assert answer.status_code == 201
+    assert len(answer.json()) == 11
+
+
+def test_viewer_cannot_add_ready_made_segments(viewer):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user=viewer)
+    assert client.post("/api/segments/ready-made/", {"kind": "rfm"}, format="json").status_code == 403
+    assert not Segment.objects.exists()
+
+
+def test_index_page_adds_picked_interest_segments(client, marketer):
+    ProductFactory(sku="B1", category="Books")
+    ProductFactory(sku="T1", category="Toys")
+    client.force_login(marketer)
+    page = client.get("/segments/")
+    assert 'data-testid="add-interest-segments"' in page.content.decode()
+    assert '<option value="Books">Books</option>' in page.content.decode()
+
+    answer = client.post("/segments/interest/", {"categories": ["Books", "Toys"]}, follow=True)
+
+    assert answer.status_code == 200
+    assert set(Segment.objects.values_list("name", flat=True)) == {"Interested in Books", "Interested in Toys"}
+    assert "2 interest segments added." in answer.content.decode()
