@@ -32,7 +32,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--only",
         action="append",
-        help="run only these operations (foundation: list, events, csv; segments: refresh, rules, preview)",
+        help="run only these operations (foundation: list, events, csv; segments: refresh, rules, preview, kmeans)",
     )
     return parser.parse_args()
 

@@ -8,6 +8,11 @@ hand-written SQL for the same result in the same run.
   hand-written count of the same audience; the counts must be equal.
 - ``preview``: ``segment_preview`` (count + 20-customer sample) of the same rules against
   the hand-written count plus the hand-written first 20 customers.
+- ``kmeans``: a k-means clustering run over every buyer (k chosen by silhouette), the
+  whole service path (load, scale, choose k, fit, profiles) against the raw library calls
+  for the same job: one ``COPY`` into pandas, log1p + standardise in NumPy, scikit-learn's
+  ``KMeans`` and ``silhouette_score`` to choose k on a sample, one full fit; same
+  customers asserted.
 
 Every operation uses one reference time: the refresh writes the features ``as_of`` the
 suite's start, and the rules are evaluated with ``now`` = the ``as_of`` of the features
@@ -16,6 +21,7 @@ a list of measurements, so another operation (e.g. k-means) is one more function
 """
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -493,7 +499,117 @@ def bench_rule_previews(state: Bench, repeat: int = PREVIEW_REPEAT) -> list[Meas
     return measurements
 
 
-BENCHES = {"refresh": "bench_feature_refresh", "rules": "bench_rule_counts", "preview": "bench_rule_previews"}
+# --- 4. k-means -------------------------------------------------------------------------
+
+KMEANS_FEATURES = ["recency_days", "frequency", "monetary", "avg_order_value", "coupon_order_share", "review_count"]
+KMEANS_REPEAT = 2
+KMEANS_FIT_STEPS = ("load", "scale", "fit", "profile")
+
+
+def _reference_kmeans():
+    """What an analyst would write by hand: the buyers' features by COPY, NULLs as the
+    product reads them, log1p where the product logs, z-scores; then scikit-learn's
+    k-means on a 20,000-row sample for k = 2..8, the k with the best silhouette (on 5,000
+    of them, single-threaded as the product does), and one full fit with that k."""
+    import io
+
+    import numpy as np
+    import pandas as pd
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+    from threadpoolctl import threadpool_limits
+
+    from segments.clustering.catalogue import CLUSTER_FEATURES
+
+    columns = ", ".join(f"{name}::float8" for name in KMEANS_FEATURES)
+    buffer = io.BytesIO()
+    with connection.cursor() as cursor:
+        sql = f"COPY (SELECT customer_id, {columns} FROM segments_customerfeatures WHERE frequency > 0) TO STDOUT"
+        with cursor.cursor.copy(sql) as copy:
+            for block in copy:
+                buffer.write(block)
+    buffer.seek(0)
+    frame = pd.read_csv(buffer, sep="\t", header=None, names=["customer_id", *KMEANS_FEATURES], na_values=["\\N"])
+    raw = frame[KMEANS_FEATURES].to_numpy(dtype=np.float64)
+    recency = KMEANS_FEATURES.index("recency_days")
+    raw[:, recency] = np.where(np.isnan(raw[:, recency]), np.nanmax(raw[:, recency]) + 1, raw[:, recency])
+    raw = np.nan_to_num(raw, nan=0.0)
+    logged = [CLUSTER_FEATURES[name].log for name in KMEANS_FEATURES]
+    raw[:, logged] = np.log1p(np.clip(raw[:, logged], 0, None))
+    matrix = (raw - raw.mean(axis=0)) / np.where(raw.std(axis=0) > 0, raw.std(axis=0), 1.0)
+    rng = np.random.default_rng(0)
+    sample = matrix[rng.choice(len(matrix), size=min(20_000, len(matrix)), replace=False)]
+    with threadpool_limits(limits=1):  # small fits: threads cost more than they save
+        scores = {
+            k: silhouette_score(sample, KMeans(n_clusters=k, n_init=3, random_state=0).fit_predict(sample),
+                                sample_size=min(5_000, len(sample)), random_state=0)
+            for k in range(2, 9)
+        }  # fmt: skip
+    best = max(scores, key=lambda k: (scores[k], -k))
+    return len(frame), KMeans(n_clusters=best, n_init=1, random_state=0).fit(matrix)
+
+
+def bench_kmeans(state: Bench, repeat: int = KMEANS_REPEAT) -> list[Measurement]:
+    """The product's run goes through ``clustering_run_start`` with the fit executed in
+    this process (as a worker would); its own step timings separate the fit from writing
+    the members, which the reference does not do."""
+    from config.celery import app
+    from segments.clustering.services import clustering_run_start
+    from segments.models import ClusteringRun
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    product, product_total, reference, runs = [], [], [], []
+    try:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            run = clustering_run_start(algorithm="kmeans", features=KMEANS_FEATURES)
+            product_total.append(time.perf_counter() - started)
+            run.refresh_from_db()
+            if run.status != ClusteringRun.Status.SUCCEEDED:
+                raise AssertionError(f"k-means run failed: {run.error}")
+            product.append(sum(run.timings[step] for step in KMEANS_FIT_STEPS))
+            runs.append(run)
+            started = time.perf_counter()
+            customers, model = _reference_kmeans()
+            reference.append(time.perf_counter() - started)
+            if customers != run.customers:
+                raise AssertionError(f"k-means: reference clustered {customers:,} customers, product {run.customers:,}")
+    finally:
+        app.conf.task_always_eager = eager
+    last = runs[-1]
+    sizes = sorted(profile["size"] for profile in last.profiles)
+    measurement = Measurement(
+        name=f"k-means, k chosen by silhouette, {len(KMEANS_FEATURES)} features",
+        target="≤ 30 s",
+        product_seconds=product,
+        reference_seconds=reference,
+        notes=(
+            f"{last.customers:,} buyers, k = {last.k_used} (sizes {', '.join(f'{n:,}' for n in sizes)}); "
+            f"product = load + scale + choose k + fit + profiles; writing the labels adds "
+            f"{', '.join(f'{total - fit:.1f}' for total, fit in zip(product_total, product, strict=True))} s; "
+            f"reference = COPY + NumPy scaling + scikit-learn KMeans for k = 2..8 on a 20,000 sample, "
+            f"silhouette on 5,000, one full fit (its k: {model.n_clusters})"
+        ),
+        extra={"timings": [run.timings for run in runs], "features": KMEANS_FEATURES,
+               "reference_inertia": float(model.inertia_)},
+    )  # fmt: skip
+    print(
+        f"  k-means: {last.customers:,} buyers, k={last.k_used}: product {measurement.product_median:.1f} s "
+        f"(+ write {product_total[-1] - product[-1]:.1f} s), reference {measurement.reference_median:.1f} s",
+        flush=True,
+    )
+    ClusteringRun.objects.filter(pk__in=[run.pk for run in runs]).delete()
+    vacuum("segments_clustermember", "segments_customerfeatures")
+    return [measurement]
+
+
+BENCHES = {
+    "refresh": "bench_feature_refresh",
+    "rules": "bench_rule_counts",
+    "preview": "bench_rule_previews",
+    "kmeans": "bench_kmeans",
+}
 
 
 def run(context: dict, only: list[str] | None = None) -> None:
