@@ -171,3 +171,43 @@ def test_the_cases_split_the_customers(shop):
     sizes = [len(expected_behaviour(shop, *case[:3], case[4])) for case in BEHAVIOUR_CASES]
     sizes += [len(expected_purchase(shop, *case)) for case in PURCHASE_CASES]
     assert sum(0 < size < len(shop) for size in sizes) >= len(sizes) - 2, sizes
+
+
+def negated(rule):
+    return {"type": "group", "op": "and", "negate": True, "children": [rule]}
+
+
+NEGATED_CASES = [
+    (behaviour("view", ("gte", 2), {"last_days": 60}), lambda shop: expected_behaviour(shop, "view", ("gte", 2),
+                                                                                      {"last_days": 60})),
+    (behaviour("add_to_cart", ("lte", 1)), lambda shop: expected_behaviour(shop, "add_to_cart", ("lte", 1), None)),
+    (behaviour("add_to_cart", ("eq", 0), {"last_days": 14}),
+     lambda shop: expected_behaviour(shop, "add_to_cart", ("eq", 0), {"last_days": 14})),
+    (purchase({"category": "Home"}, "orders", ("gte", 2)),
+     lambda shop: expected_purchase(shop, {"category": "Home"}, "orders", ("gte", 2), None)),
+    (purchase(None, "orders", ("eq", 0), {"last_days": 30}),
+     lambda shop: expected_purchase(shop, None, "orders", ("eq", 0), {"last_days": 30})),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("rule, expected", NEGATED_CASES)
+def test_negated_count_conditions_are_the_complement(shop, rule, expected):
+    everyone = {customer.external_id for customer in shop}
+    matched = expected(shop)
+    assert 0 < len(matched) < len(everyone)
+    assert members(negated(rule)) == everyone - matched
+
+
+@pytest.mark.parametrize(
+    "product, measure, count, everyone_matches",
+    [
+        ({"category": "Garden"}, "orders", None, False),  # bought it at least once: nobody
+        ({"sku": "NOPE"}, "orders", ("eq", 0), True),  # never bought it: everybody
+        ({"brand": "Nobody"}, "amount", ("lte", 10), True),  # spent at most 10 on it: everybody
+        ({"brand": "Nobody"}, "amount", ("gte", 0), True),  # spent at least 0 on it: everybody
+    ],
+)
+def test_purchase_filters_that_match_no_product(shop, product, measure, count, everyone_matches):
+    expected = {customer.external_id for customer in shop} if everyone_matches else set()
+    assert expected_purchase(shop, product, measure, count, None) == expected
+    assert members(purchase(product, measure, count)) == expected
