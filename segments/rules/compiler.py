@@ -188,7 +188,12 @@ def _condition(condition: Condition, now: dt.datetime) -> Q:
     if operator == Operator.EQUALS:
         return Q(**{f"{lookup}__iexact" if text else lookup: value})
     if operator == Operator.NOT_EQUALS:
-        return ~Q(**{f"{lookup}__iexact" if text else lookup: value})
+        different = ~Q(**{f"{lookup}__iexact" if text else lookup: value})
+        if LOOKUP_SEP in lookup:
+            # A feature not computed yet (no row, or NULL) is unknown, not "different": like
+            # gt / lt, only known values match. NOT (equals …) is the way to include them.
+            different &= Q(**{f"{lookup}__isnull": False})
+        return different
     if operator == Operator.IN:
         if text and LOOKUP_SEP not in lookup:
             # A column of the customer row: one UPPER() per row instead of one per value.

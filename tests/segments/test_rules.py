@@ -34,6 +34,7 @@ def shop():
             signed_up_at=NOW - dt.timedelta(days=int(rng.integers(0, 400)), hours=int(rng.integers(24))),
             email_opt_in=bool(rng.integers(2)),
             sms_opt_in=bool(rng.integers(2)),
+            member_tier=["gold", "Silver", ""][rng.integers(3)],
         )
         if i % 4:  # a quarter never ordered
             for _ in range(int(rng.integers(1, 6))):
@@ -101,6 +102,23 @@ CASES = [
     (cond("features.rfm_segment", "equals", "champions"), lambda c, f: f is not None and f.rfm_segment == "champions"),
     (cond("features.consumption_tier", "in", ["high", "mid"]),
      lambda c, f: f is not None and f.consumption_tier in {"high", "mid"}),
+    (cond("profile.member_tier", "equals", "GOLD"), lambda c, f: c.member_tier.lower() == "gold"),
+    (cond("profile.member_tier", "in", ["silver", "gold"]), lambda c, f: c.member_tier.lower() in {"silver", "gold"}),
+    (cond("profile.member_tier", "is_not_set"), lambda c, f: c.member_tier == ""),
+    (cond("profile.birth_date", "is_set"), lambda c, f: c.birth_date is not None),
+    (cond("profile.gender", "not_equals", "male"), lambda c, f: c.gender != "male"),
+    (cond("profile.gender", "is_set"), lambda c, f: c.gender != ""),
+    (cond("features.monetary", "not_equals", 0), lambda c, f: f is not None and f.monetary != 0),
+    (cond("features.monetary", "gte", "120"), lambda c, f: f is not None and f.monetary >= 120),
+    (cond("features.frequency", "lt", 2), lambda c, f: f is not None and f.frequency < 2),
+    (cond("features.recency_days", "is_set"), lambda c, f: f is not None and f.recency_days is not None),
+    (cond("features.rfm_segment", "not_equals", "champions"),
+     lambda c, f: f is not None and f.rfm_segment != "champions"),
+    (cond("features.consumption_tier", "is_set"), lambda c, f: f is not None and f.consumption_tier != ""),
+    (cond("features.consumption_tier", "is_not_set"), lambda c, f: f is None or f.consumption_tier == ""),
+    (cond("features.last_order_at", "before", "2026-03-01"),
+     lambda c, f: f is not None and f.last_order_at is not None and day(f.last_order_at) < dt.date(2026, 3, 1)),
+    (cond("features.last_order_at", "is_set"), lambda c, f: f is not None and f.last_order_at is not None),
     (cond("features.last_order_at", "within_last_days", 60),
      lambda c, f: f is not None and f.last_order_at is not None and f.last_order_at >= NOW - dt.timedelta(days=60)),
 ]  # fmt: skip
