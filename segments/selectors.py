@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, QuerySet, Window
 
 from segments.models import CustomerFeatures, FeatureRefresh, SegmentMembership, SegmentSizeSnapshot
 from segments.rules.audience import rule_audience
@@ -54,8 +54,20 @@ def segment_preview(*, rule: Any, sample_size: int = 20, now: dt.datetime | None
     """Audience size and a sample of matching customers while a rule is being edited
     (raises RuleInvalid naming the bad nodes)."""
     audience = rule_audience(rule, now=now)
-    sample = list(audience.order_by("-id").values("external_id", "name", "email", "country", "city")[:sample_size])
-    return AudiencePreview(size=audience.count(), sample=sample)
+    if sample_size <= 0:
+        return AudiencePreview(size=audience.count(), sample=[])
+    # One query: the audience is evaluated once and counted by the window while the newest
+    # customers are picked, instead of a count and a separate sample query (whose backward
+    # walk over customers, testing the rule row by row, was the slow half on big tables).
+    rows = list(
+        audience.annotate(audience_size=Window(Count("pk")))
+        .order_by("-id")
+        .values("external_id", "name", "email", "country", "city", "audience_size")[:sample_size]
+    )
+    size = rows[0]["audience_size"] if rows else 0
+    for row in rows:
+        del row["audience_size"]
+    return AudiencePreview(size=size, sample=rows)
 
 
 def segment_members(*, segment_id: int) -> QuerySet:

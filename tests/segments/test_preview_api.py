@@ -9,6 +9,11 @@ RULE = {
     "op": "and",
     "children": [{"type": "condition", "field": "profile.country", "operator": "in", "value": ["CN", "DE"]}],
 }
+CN_ONLY = {
+    "type": "group",
+    "op": "and",
+    "children": [{"type": "condition", "field": "profile.country", "operator": "equals", "value": "cn"}],
+}
 
 
 def test_preview_counts_and_samples_the_audience(api_client):
@@ -33,3 +38,27 @@ def test_preview_names_the_bad_node(api_client):
 
 def test_preview_needs_login(client):
     assert client.post("/api/segments/preview/", {}, content_type="application/json").status_code in (401, 403)
+
+
+def test_preview_is_one_query_with_the_newest_customers_first(django_assert_num_queries):
+    from segments.selectors import segment_preview
+
+    customers = [CustomerFactory(external_id=f"Q{i:02d}", country=["CN", "DE"][i % 2]) for i in range(9)]
+    newest_chinese = [c.external_id for c in sorted(customers, key=lambda c: -c.pk) if c.country == "CN"][:3]
+    with django_assert_num_queries(1):
+        preview = segment_preview(rule=RULE, sample_size=3)
+    assert preview.size == 5 + 4  # RULE keeps CN and DE
+    with django_assert_num_queries(1):
+        chinese = segment_preview(rule=CN_ONLY, sample_size=3)
+    assert chinese.size == 5
+    assert [row["external_id"] for row in chinese.sample] == newest_chinese
+    assert set(chinese.sample[0]) == {"external_id", "name", "email", "country", "city"}
+
+
+def test_preview_of_an_empty_audience_and_without_a_sample():
+    from segments.selectors import segment_preview
+
+    CustomerFactory(external_id="Z1", country="DE")
+    assert segment_preview(rule=CN_ONLY, sample_size=20).size == 0
+    assert segment_preview(rule=RULE, sample_size=0).size == 1
+    assert segment_preview(rule=RULE, sample_size=0).sample == []
