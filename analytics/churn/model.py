@@ -56,7 +56,7 @@ def signed_log1p(values: np.ndarray) -> np.ndarray:
 
 def _candidates(seed: int) -> dict[str, Pipeline]:
     # Unknown times (never ordered, no events) are imputed with a large value: "long ago".
-    impute = SimpleImputer(strategy="constant", fill_value=10_000.0)
+    impute = SimpleImputer(strategy="constant", fill_value=10_000.0, keep_empty_features=True)
     return {
         "logistic_regression": Pipeline([
             ("impute", clone(impute)), ("log", FunctionTransformer(signed_log1p, feature_names_out="one-to-one")),
