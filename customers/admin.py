@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer, Event, Order, OrderLine, Product, Review
+from customers.models import Customer, Event, Order, OrderLine, Product, Review, Transcript
 from customers.selectors import table_row_count
 
 
@@ -120,3 +120,13 @@ class ReviewAdmin(BigTableAdmin):
     search_help_text = _("Review id, customer id or SKU (exact).")
     list_filter = (RatingFilter, "language", "created_at")
     raw_id_fields = ("customer", "product")
+
+
+@admin.register(Transcript)
+class TranscriptAdmin(BigTableAdmin):
+    list_display = ("external_id", "customer", "channel", "language", "occurred_at")
+    list_select_related = ("customer",)
+    search_fields = ("external_id__exact", "customer__external_id__exact")
+    search_help_text = _("Transcript id or customer id (exact).")
+    list_filter = ("channel", "language", "occurred_at")
+    raw_id_fields = ("customer",)

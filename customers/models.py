@@ -198,3 +198,26 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating}★ {self.external_id}"
+
+
+class Transcript(models.Model):
+    """A customer-service conversation (chat, call, email thread) as one text, imported like
+    reviews; sentiment and aspects are scored from it (analytics.sentiment)."""
+
+    external_id = models.CharField(_("transcript id"), max_length=64, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="transcripts", db_index=False)
+    channel = models.CharField(_("channel"), max_length=32, blank=True, default="")
+    text = models.TextField(_("text"), blank=True, default="")
+    language = models.CharField(_("language"), max_length=8, choices=Review.Language.choices, blank=True, default="")
+    occurred_at = models.DateTimeField(_("occurred at"))
+    attributes = models.JSONField(
+        _("attributes"), default=dict, db_default=models.Value({}, models.JSONField()), blank=True
+    )
+
+    class Meta:
+        verbose_name = _("customer-service transcript")
+        verbose_name_plural = _("customer-service transcripts")
+        indexes = [models.Index(fields=["customer", "occurred_at"], name="transcript_customer_time_idx")]
+
+    def __str__(self) -> str:
+        return self.external_id

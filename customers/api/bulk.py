@@ -18,8 +18,8 @@ from customers.services import TooManyRecords, records_ingest
 
 
 class BulkIngestApi(APIView):
-    """Upsert customers, products, orders (with nested ``lines``), order lines, events or
-    reviews by their external ids. Re-sending the same records changes nothing."""
+    """Upsert customers, products, orders (with nested ``lines``), order lines, events, reviews
+    or customer-service transcripts by their external ids. Re-sending the same records changes nothing."""
 
     required_permissions = {"POST": "customers.add_customer"}
 

@@ -70,6 +70,7 @@ SUMMARY_LABELS = (
     gettext_noop("order_lines"),
     gettext_noop("events"),
     gettext_noop("reviews"),
+    gettext_noop("transcripts"),
     gettext_noop("rows without customer id"),
     gettext_noop("cancellation rows"),
 )

@@ -184,8 +184,24 @@ REVIEWS = Format(
         Column("created_at", ValueType.DATETIME, required=True),
     ),
 )
+TRANSCRIPTS = Format(
+    kind="transcripts",
+    table="customers_transcript",
+    id_columns=("transcript_id",),
+    conflict=("external_id",),
+    references=(Reference("customer_id", "customer_id", "customers_customer", "external_id"),),
+    columns=(
+        Column("transcript_id", required=True, max_length=64, db_column="external_id"),
+        Column("customer_id", required=True, max_length=64, db_column=""),
+        Column("text"),
+        Column("occurred_at", ValueType.DATETIME, required=True),
+        Column("channel", max_length=32),
+    ),
+)
 
-FORMATS: dict[str, Format] = {f.kind: f for f in (CUSTOMERS, PRODUCTS, ORDERS, ORDER_LINES, EVENTS, REVIEWS)}
+FORMATS: dict[str, Format] = {
+    f.kind: f for f in (CUSTOMERS, PRODUCTS, ORDERS, ORDER_LINES, EVENTS, REVIEWS, TRANSCRIPTS)
+}
 KINDS = tuple(FORMATS)
 
 ONLINE_RETAIL_COLUMNS = (

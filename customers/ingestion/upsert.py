@@ -29,6 +29,7 @@ MODELS = {
     "order_lines": "customers.OrderLine",
     "events": "customers.Event",
     "reviews": "customers.Review",
+    "transcripts": "customers.Transcript",
 }
 UNKNOWN_CODES = {
     "customers_customer": IngestionError.UNKNOWN_CUSTOMER,

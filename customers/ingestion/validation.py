@@ -211,7 +211,7 @@ def frame_validate(fmt: Format, frame: pd.DataFrame, *, seen: set[str] | None = 
         ]
         if extras:
             clean[JSON] = _extras_json(frame.loc[keep, extras], fmt.json_column)
-    if fmt.kind == "reviews" and "text" in clean.columns:
+    if fmt.kind in ("reviews", "transcripts") and "text" in clean.columns:
         clean["language"] = review_language(clean["text"].fillna("").astype(str))
     errors.sort(key=lambda error: (error.row, error.field))
     return Validated(clean=clean, errors=errors, present=present, rejected=int(rejected.sum()))
