@@ -19,6 +19,8 @@ urlpatterns = [
     path("surveys/", include("surveys.urls")),
     path("api/", include("customers.api_urls")),
     path("api/", include("segments.api_urls")),
+    path("api/", include("analytics.api_urls")),
+    path("api/", include("surveys.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -95,3 +95,12 @@ def clusters_assign_new_task() -> int:
         return clusters_assign_new().assigned
     except ClusteringError:
         return 0
+
+
+@shared_task(name="segments.features_sentiment_update")
+def features_sentiment_update_task() -> int:
+    """Copy customers' average text sentiment into the feature table; queued by analytics
+    after texts are scored (by this name). Safe to run twice."""
+    from segments.sentiment_scores import features_sentiment_update
+
+    return features_sentiment_update()

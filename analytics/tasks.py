@@ -1,0 +1,23 @@
+"""Celery tasks of the analytics app: thin callers of analytics.sentiment.services."""
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+from analytics.sentiment.services import features_sentiment_queue, sentiment_train_run, source_texts_score
+
+
+@shared_task(name="analytics.sentiment_train")
+def sentiment_train_task(job_id: str | None = None, user_id: int | None = None, force: bool = False) -> int:
+    """Train, choose, rescore and refresh customers' sentiment (see sentiment_train_run).
+    Running it twice records two versions; the second is activated only if not worse."""
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    return sentiment_train_run(job_id=job_id, user=user, force=force).pk
+
+
+@shared_task(name="analytics.sentiment_score_new")
+def sentiment_score_new_task() -> int:
+    """Score reviews and transcripts not scored yet (after an import); safe to run twice."""
+    written = source_texts_score(unscored_only=True)
+    if any(written.values()):
+        features_sentiment_queue()
+    return sum(written.values())
