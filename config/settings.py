@@ -179,6 +179,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several choice sets are called "kind" (a segment, a ready-made set, an import): name them.
+    "ENUM_NAME_OVERRIDES": {
+        "ReadyMadeKindEnum": "segments.api.ReadyMadeKind",
+        "SegmentKindEnum": "segments.models.Segment.Kind",
+    },
 }
 
 # Celery: no server needed by default (kombu's SQLAlchemy transport over a SQLite file).
@@ -200,6 +205,20 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 PRECIS_BULK_MAX_RECORDS = 10_000
 PRECIS_IMPORT_CHUNK_ROWS = int(os.environ.get("PRECIS_IMPORT_CHUNK_ROWS", "200000"))
 PRECIS_IMPORT_WRITERS = int(os.environ.get("PRECIS_IMPORT_WRITERS", "2"))
+
+# Cache: per-process memory by default; CACHE_URL (redis://…) shares it between web processes
+# and machines, which the survey rate limit needs in production.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# Surveys: anonymous-link submissions allowed per client address per hour (0 = no limit).
+PRECIS_SURVEY_ANONYMOUS_POSTS_PER_HOUR = int(os.environ.get("PRECIS_SURVEY_ANONYMOUS_POSTS_PER_HOUR", "30"))
 
 LOGGING = {
     "version": 1,

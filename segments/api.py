@@ -4,6 +4,7 @@ import csv
 import io
 
 from django.db import transaction
+from django.db.models import TextChoices
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
@@ -196,6 +197,11 @@ class SegmentUploadApi(APIView):
         )  # fmt: skip
 
 
+class ReadyMadeKind(TextChoices):
+    RFM = "rfm", "RFM segments"
+    INTEREST = "interest", "Interest segments"
+
+
 class ReadyMadeSegmentsApi(APIView):
     """Add the standard RFM segments or "Interested in <category>" segments; the ones that
     exist already are left alone, so calling twice adds nothing."""
@@ -206,7 +212,7 @@ class ReadyMadeSegmentsApi(APIView):
         class Meta:
             ref_name = "ReadyMadeSegments"
 
-        kind = serializers.ChoiceField(choices=["rfm", "interest"])
+        kind = serializers.ChoiceField(choices=ReadyMadeKind.choices)
         categories = serializers.ListField(
             child=serializers.CharField(max_length=128), required=False, allow_empty=False, max_length=200,
             help_text="interest only: the categories (default: the 12 with the most products)",

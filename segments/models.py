@@ -32,6 +32,14 @@ class RfmSegmentChoice(models.TextChoices):
     NONE = "", _("No orders")
 
 
+class NpsGroup(models.TextChoices):
+    """The customer's latest NPS answer, grouped (9–10, 7–8, 0–6); written by surveys."""
+
+    PROMOTER = "promoter", _("Promoter")
+    PASSIVE = "passive", _("Passive")
+    DETRACTOR = "detractor", _("Detractor")
+
+
 class ConsumptionTier(models.TextChoices):
     HIGH = "high", _("High")
     MID = "mid", _("Mid")
@@ -100,7 +108,8 @@ class CustomerFeaturesBase(models.Model):
     probability_alive = models.FloatField(_("probability alive"), null=True, blank=True)
     expected_purchases = models.FloatField(_("expected purchases"), null=True, blank=True)
     cluster = models.IntegerField(_("cluster"), null=True, blank=True)
-    nps_group = models.CharField(_("NPS group"), max_length=16, null=True, blank=True)
+    nps_group = models.CharField(_("NPS group"), max_length=16, choices=NpsGroup.choices, null=True, blank=True)
+    csat = models.FloatField(_("CSAT rating"), null=True, blank=True, help_text=_("The latest CSAT answer (1–5)."))
     sentiment = models.FloatField(_("sentiment"), null=True, blank=True)
 
     class Meta:

@@ -44,7 +44,7 @@ from segments.models import (
 )
 from segments.rules.audience import rule_audience
 from segments.rules.schema import RuleError, RuleErrorCode, RuleInvalid, rule_parse, rule_segment_ids
-from segments.selectors import product_categories_by_size
+from segments.selectors import features_last_refresh, product_categories_by_size
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +127,31 @@ def _scope(refresh: FeatureRefresh | None, low: int, high: int) -> features.Cust
         since_event_id=refresh.since_event_id,
         since_review_id=refresh.since_review_id,
         since=refresh.since,
+    )
+
+
+FAR_FUTURE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+BEYOND_ANY_ID = 2**62
+
+
+def features_rows_create_missing(*, low: int, high: int) -> None:
+    """Give every customer with an id in [low, high) who has no feature row yet a complete
+    one, with the same set-based statement the feature refresh runs: an incremental scope
+    whose watermarks lie beyond every order, event, review and update keeps exactly the
+    customers without a row. Uses the last refresh's reference time and score thresholds,
+    so the new row fits the rest of the table."""
+    last = features_last_refresh()
+    as_of = last.as_of if last else timezone.now()
+    scope = features.CustomerScope(
+        low=low,
+        high=high,
+        since_order_id=BEYOND_ANY_ID,
+        since_event_id=BEYOND_ANY_ID,
+        since_review_id=BEYOND_ANY_ID,
+        since=FAR_FUTURE,
+    )
+    features.refresh_range(
+        scope=scope, as_of=as_of, computed_at=timezone.now(), thresholds=(last.thresholds or None) if last else None
     )
 
 

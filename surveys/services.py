@@ -1,0 +1,488 @@
+"""Writes of the surveys app: building surveys, taking responses, and copying each
+customer's latest NPS group and CSAT rating into the feature table segment rules read."""
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, CharField, F, FloatField, Max, Min, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from accounts.services import audit_record
+from customers.models import Customer
+from segments.models import CustomerFeatures
+from segments.services import features_rows_create_missing
+from surveys.answers import CleanAnswer, RawAnswers, answers_validate
+from surveys.errors import SurveyError, SurveyErrorCode
+from surveys.models import (
+    CHOICE_KINDS,
+    Answer,
+    Choice,
+    Question,
+    QuestionKind,
+    Response,
+    ResponseChannel,
+    Survey,
+    SurveyStatus,
+)
+from surveys.scoring import PASSIVE_MIN, PROMOTER_MIN
+from surveys.selectors import survey_question_specs
+
+logger = logging.getLogger(__name__)
+
+SURVEY_FIELDS = (
+    "title_en",
+    "title_zh",
+    "intro_en",
+    "intro_zh",
+    "thank_you_en",
+    "thank_you_zh",
+    "opens_at",
+    "closes_at",
+    "anonymous_enabled",
+)
+
+
+# --- building -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChoiceInput:
+    label_en: str = ""
+    label_zh: str = ""
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class QuestionInput:
+    kind: str
+    text_en: str = ""
+    text_zh: str = ""
+    required: bool = True
+    choices: Sequence[ChoiceInput] = field(default_factory=tuple)
+    id: int | None = None
+
+
+def _check_dates(opens_at: dt.datetime | None, closes_at: dt.datetime | None) -> None:
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise SurveyError(SurveyErrorCode.CLOSES_BEFORE_OPENS, field="closes_at")
+
+
+def _check_question(question: QuestionInput, index: int) -> None:
+    if question.kind not in QuestionKind.values:
+        raise SurveyError(SurveyErrorCode.UNKNOWN_QUESTION_TYPE, field=f"questions[{index}].type", type=question.kind)
+    if not (question.text_en.strip() or question.text_zh.strip()):
+        raise SurveyError(SurveyErrorCode.QUESTION_TEXT_NEEDED, field=f"questions[{index}].text_en")
+    labelled = [c for c in question.choices if c.label_en.strip() or c.label_zh.strip()]
+    if question.kind in CHOICE_KINDS and len(labelled) < 2:
+        raise SurveyError(SurveyErrorCode.CHOICES_NEEDED, field=f"questions[{index}].choices")
+
+
+def _choices_write(question: Question, choices: Sequence[ChoiceInput]) -> None:
+    """Make the question's choices exactly ``choices`` in this order (kept by id, so
+    answers that picked a kept choice stay attached)."""
+    if question.kind not in CHOICE_KINDS:
+        question.choices.all().delete()
+        return
+    keep = {c.id for c in choices if c.id is not None}
+    question.choices.exclude(pk__in=keep).delete()
+    existing = {choice.pk: choice for choice in question.choices.all()}
+    for position, choice in enumerate(c for c in choices if c.label_en.strip() or c.label_zh.strip()):
+        row = existing.get(choice.id) if choice.id is not None else None
+        if row is None:
+            Choice.objects.create(
+                question=question, label_en=choice.label_en.strip(), label_zh=choice.label_zh.strip(), position=position
+            )
+        else:
+            Choice.objects.filter(pk=row.pk).update(
+                label_en=choice.label_en.strip(), label_zh=choice.label_zh.strip(), position=position
+            )
+
+
+@transaction.atomic
+def survey_questions_replace(*, survey: Survey, questions: Sequence[QuestionInput], user=None) -> Survey:
+    """Make the survey's questions exactly ``questions``, in this order: a question with the
+    id of an existing one is updated (its answers stay), others are created, and questions
+    left out are deleted with their answers. A question with answers keeps its type."""
+    for index, question in enumerate(questions):
+        _check_question(question, index)
+    keep = {q.id for q in questions if q.id is not None}
+    survey.questions.exclude(pk__in=keep).delete()
+    existing = {question.pk: question for question in survey.questions.all()}
+    for position, question in enumerate(questions):
+        row = existing.get(question.id) if question.id is not None else None
+        if row is None:
+            row = Question.objects.create(
+                survey=survey,
+                kind=question.kind,
+                text_en=question.text_en.strip(),
+                text_zh=question.text_zh.strip(),
+                required=question.required,
+                position=position,
+            )
+        else:
+            if row.kind != question.kind and row.answers.exists():
+                raise SurveyError(SurveyErrorCode.HAS_RESPONSES, field=f"questions[{position}].type")
+            row.kind, row.text_en, row.text_zh = question.kind, question.text_en.strip(), question.text_zh.strip()
+            row.required, row.position = question.required, position
+            row.save()
+        _choices_write(row, question.choices)
+    audit_record(actor=user, action="survey.questions", target_type="survey", target_id=survey.pk)
+    return survey
+
+
+@transaction.atomic
+def survey_create(
+    *,
+    title_en: str = "",
+    title_zh: str = "",
+    intro_en: str = "",
+    intro_zh: str = "",
+    thank_you_en: str = "",
+    thank_you_zh: str = "",
+    opens_at: dt.datetime | None = None,
+    closes_at: dt.datetime | None = None,
+    anonymous_enabled: bool = True,
+    questions: Sequence[QuestionInput] = (),
+    user=None,
+) -> Survey:
+    """A new survey with its questions (in the order given)."""
+    _check_dates(opens_at, closes_at)
+    survey = Survey.objects.create(
+        title_en=title_en.strip(),
+        title_zh=title_zh.strip(),
+        intro_en=intro_en,
+        intro_zh=intro_zh,
+        thank_you_en=thank_you_en,
+        thank_you_zh=thank_you_zh,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        anonymous_enabled=anonymous_enabled,
+        created_by=user,
+    )
+    if questions:
+        survey_questions_replace(survey=survey, questions=questions)
+    audit_record(actor=user, action="survey.create", target_type="survey", target_id=survey.pk)
+    return survey
+
+
+def survey_update(*, survey: Survey, user=None, **changes) -> Survey:
+    """Change the survey's own fields (titles, texts, dates, anonymous link on/off)."""
+    unknown = set(changes) - set(SURVEY_FIELDS)
+    if unknown:
+        raise TypeError(f"survey_update() got unknown fields {sorted(unknown)}")
+    opens_at = changes.get("opens_at", survey.opens_at)
+    closes_at = changes.get("closes_at", survey.closes_at)
+    _check_dates(opens_at, closes_at)
+    for name, value in changes.items():
+        setattr(survey, name, value.strip() if name.startswith("title") and isinstance(value, str) else value)
+    survey.save()
+    audit_record(actor=user, action="survey.update", target_type="survey", target_id=survey.pk)
+    return survey
+
+
+def survey_delete(*, survey: Survey, user=None) -> None:
+    audit_record(actor=user, action="survey.delete", target_type="survey", target_id=survey.pk)
+    survey.delete()
+
+
+def _next_position(rows) -> int:
+    return (rows.aggregate(top=Max("position"))["top"] or 0) + 1
+
+
+def question_add(
+    *,
+    survey: Survey,
+    kind: str,
+    text_en: str = "",
+    text_zh: str = "",
+    required: bool = True,
+    choices: Sequence[ChoiceInput] = (),
+) -> Question:
+    """Append a question. In the builder a choice question starts with two empty options
+    to fill in; the text may be written after adding."""
+    if kind not in QuestionKind.values:
+        raise SurveyError(SurveyErrorCode.UNKNOWN_QUESTION_TYPE, field="kind", type=kind)
+    with transaction.atomic():
+        question = Question.objects.create(
+            survey=survey,
+            kind=kind,
+            text_en=text_en.strip(),
+            text_zh=text_zh.strip(),
+            required=required,
+            position=_next_position(survey.questions),
+        )
+        if kind in CHOICE_KINDS:
+            for position, choice in enumerate(choices or (ChoiceInput(), ChoiceInput())):
+                Choice.objects.create(
+                    question=question,
+                    label_en=choice.label_en.strip(),
+                    label_zh=choice.label_zh.strip(),
+                    position=position,
+                )
+    return question
+
+
+def question_update(
+    *,
+    question: Question,
+    text_en: str,
+    text_zh: str,
+    required: bool,
+    choice_labels: dict[int, tuple[str, str]] | None = None,
+) -> Question:
+    """Save the question's texts, its required flag and (by choice id) its option labels."""
+    with transaction.atomic():
+        question.text_en, question.text_zh, question.required = text_en.strip(), text_zh.strip(), required
+        question.save(update_fields=["text_en", "text_zh", "required"])
+        for choice_id, (label_en, label_zh) in (choice_labels or {}).items():
+            question.choices.filter(pk=choice_id).update(label_en=label_en.strip(), label_zh=label_zh.strip())
+    return question
+
+
+def question_delete(*, question: Question) -> None:
+    question.delete()
+
+
+def _swap(rows: list, index: int, offset: int) -> None:
+    """Move rows[index] by offset (−1 up, +1 down) and renumber the positions 0..n−1."""
+    target = index + offset
+    if 0 <= target < len(rows):
+        rows[index], rows[target] = rows[target], rows[index]
+    for position, row in enumerate(rows):
+        if row.position != position:
+            type(row).objects.filter(pk=row.pk).update(position=position)
+
+
+@transaction.atomic
+def question_move(*, question: Question, offset: int) -> None:
+    """Move a question up (offset −1) or down (+1) among the survey's questions."""
+    rows = list(Question.objects.select_for_update().filter(survey_id=question.survey_id).order_by("position", "id"))
+    _swap(rows, [row.pk for row in rows].index(question.pk), offset)
+
+
+def choice_add(*, question: Question, label_en: str = "", label_zh: str = "") -> Choice:
+    return Choice.objects.create(
+        question=question,
+        label_en=label_en.strip(),
+        label_zh=label_zh.strip(),
+        position=_next_position(question.choices),
+    )
+
+
+def choice_delete(*, choice: Choice) -> None:
+    choice.delete()
+
+
+@transaction.atomic
+def choice_move(*, choice: Choice, offset: int) -> None:
+    rows = list(Choice.objects.select_for_update().filter(question_id=choice.question_id).order_by("position", "id"))
+    _swap(rows, [row.pk for row in rows].index(choice.pk), offset)
+
+
+# --- responses ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    response: Response
+    created: bool  # False: a personalised response was updated, or an anonymous double post
+    duplicate: bool = False  # an anonymous form posted a second time: nothing was written
+
+
+def _text_sentiments(texts: list[str]) -> list[tuple[str, float | None]]:
+    """(label, score) per text from analytics.sentiment. A customer's answers are never lost
+    to the scorer: if it fails, the texts are stored unscored (``answers_sentiment_fill``
+    scores them later) and the error is logged."""
+    if not texts:
+        return []
+    try:
+        from analytics.sentiment.services import texts_score
+
+        return [(score.label, score.score) for score in texts_score(texts)]
+    except Exception:
+        logger.exception("survey texts stored without sentiment: scoring failed")
+        return [("", None)] * len(texts)
+
+
+def answers_sentiment_fill(*, batch_size: int = 2000) -> int:
+    """Score free-text answers stored without sentiment (scorer down or replaced), a batch
+    at a time: one scorer call and one bulk UPDATE per batch. Returns the answers scored."""
+    scored = 0
+    last_id = 0
+    while True:
+        batch = list(
+            Answer.objects.filter(pk__gt=last_id, sentiment_label="", question__kind=QuestionKind.TEXT)
+            .exclude(text="")
+            .order_by("pk")
+            .only("pk", "text")[:batch_size]
+        )
+        if not batch:
+            return scored
+        last_id = batch[-1].pk
+        for answer, (label, score) in zip(batch, _text_sentiments([a.text for a in batch]), strict=True):
+            answer.sentiment_label, answer.sentiment_score = label, score
+        filled = [answer for answer in batch if answer.sentiment_label]
+        Answer.objects.bulk_update(filled, ["sentiment_label", "sentiment_score"], batch_size=500)
+        scored += len(filled)
+
+
+def _survey_open(survey: Survey, now: dt.datetime) -> None:
+    status = survey.status_at(now)
+    if status == SurveyStatus.NOT_OPEN:
+        raise SurveyError(SurveyErrorCode.SURVEY_NOT_OPEN)
+    if status == SurveyStatus.CLOSED:
+        raise SurveyError(SurveyErrorCode.SURVEY_CLOSED)
+
+
+def _response_upsert(*, survey: Survey, customer_id: int, channel: str, language: str, now: dt.datetime) -> Response:
+    """INSERT … ON CONFLICT (survey, customer) DO UPDATE, then lock the row: two concurrent
+    submits of one link queue on the row lock instead of inserting twice."""
+    Response.objects.bulk_create(
+        [
+            Response(
+                survey=survey,
+                customer_id=customer_id,
+                channel=channel,
+                language=language,
+                submitted_at=now,
+                updated_at=now,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["survey", "customer"],
+        update_fields=["channel", "language", "updated_at"],
+    )
+    return Response.objects.select_for_update().get(survey=survey, customer_id=customer_id)
+
+
+def _answers_write(response: Response, answers: list[CleanAnswer], sentiments: list[tuple[str, float | None]]) -> None:
+    """Replace the response's answers (the caller holds the response row lock)."""
+    response.answers.all().delete()
+    scored = iter(sentiments)
+    rows = []
+    for answer in answers:
+        label, score = next(scored) if answer.text else ("", None)
+        rows.append(
+            Answer(
+                response=response,
+                question_id=answer.question_id,
+                number=answer.number,
+                text=answer.text,
+                sentiment_label=label,
+                sentiment_score=score,
+            )
+        )
+    Answer.objects.bulk_create(rows)
+    picked = Answer.choices.through
+    links = [
+        picked(answer_id=row.pk, choice_id=choice_id)
+        for row, answer in zip(rows, answers, strict=True)
+        for choice_id in answer.choice_ids
+    ]
+    picked.objects.bulk_create(links)
+
+
+def response_submit(
+    *,
+    survey: Survey,
+    raw: RawAnswers,
+    channel: str,
+    customer: Customer | None = None,
+    nonce: str | None = None,
+    language: str = "",
+    now: dt.datetime | None = None,
+) -> SubmitResult:
+    """Validate and store one submission.
+
+    Personalised (``customer`` given): one response per customer and survey — a second
+    submit replaces the answers of the first, in one transaction, also when two arrive at
+    once. Anonymous (``nonce`` given): the nonce is unique, so the same form posted twice
+    stores one response (the second post changes nothing and reports ``duplicate``).
+    Raises SurveyError when the survey is not open (or anonymous answers are off) and
+    AnswersInvalid naming each question at fault. Free-text answers are scored for
+    sentiment before the transaction; the customer's NPS group and CSAT rating are copied
+    into the feature table inside it."""
+    now = now or timezone.now()
+    _survey_open(survey, now)
+    if channel == ResponseChannel.ANONYMOUS and not survey.anonymous_enabled:
+        raise SurveyError(SurveyErrorCode.ANONYMOUS_DISABLED)
+    answers = answers_validate(survey_question_specs(survey_id=survey.pk), raw)
+    sentiments = _text_sentiments([answer.text for answer in answers if answer.text])
+    with transaction.atomic():
+        if customer is not None:
+            response = _response_upsert(
+                survey=survey, customer_id=customer.pk, channel=channel, language=language, now=now
+            )
+            created = response.submitted_at == now
+        else:
+            try:
+                with transaction.atomic():
+                    response = Response.objects.create(
+                        survey=survey, nonce=nonce, channel=channel, language=language, submitted_at=now, updated_at=now
+                    )
+            except IntegrityError:
+                if nonce is None:
+                    raise
+                return SubmitResult(response=Response.objects.get(nonce=nonce), created=False, duplicate=True)
+            created = True
+        _answers_write(response, answers, sentiments)
+        if customer is not None and any(answer.number is not None for answer in answers):
+            survey_features_write(customer_ids=[customer.pk])
+    return SubmitResult(response=response, created=created)
+
+
+# --- the customer's survey features -------------------------------------------------------
+
+
+def _latest_ratings(kind: str):
+    """The customer's rating answers of one kind, latest response first (first question of
+    that kind within a response)."""
+    return Answer.objects.filter(
+        response__customer_id=OuterRef("customer_id"), question__kind=kind, number__isnull=False
+    ).order_by("-response__updated_at", "-response_id", "question__position", "question_id")
+
+
+def survey_features_write(*, customer_ids: Iterable[int] | None = None) -> int:
+    """Copy each customer's latest NPS group and CSAT rating into CustomerFeatures with one
+    UPDATE (correlated subqueries), creating missing feature rows first. ``customer_ids``
+    None recomputes every customer who answered a survey (and clears values whose answers
+    are gone). Returns the rows updated."""
+    if customer_ids is None:
+        answered = Response.objects.filter(customer__isnull=False)
+        bounds = answered.aggregate(low=Min("customer_id"), high=Max("customer_id"))
+        scope = Q(customer_id__in=answered.values("customer_id")) | Q(nps_group__isnull=False) | Q(csat__isnull=False)
+        rows_missing = bounds["low"] is not None
+    else:
+        ids = sorted(set(customer_ids))
+        if not ids:
+            return 0
+        bounds = {"low": ids[0], "high": ids[-1]}
+        scope = Q(customer_id__in=ids)
+        rows_missing = CustomerFeatures.objects.filter(scope).count() < len(ids)
+    if rows_missing:
+        features_rows_create_missing(low=bounds["low"], high=bounds["high"] + 1)
+    nps_answer = (
+        _latest_ratings(QuestionKind.NPS)
+        .annotate(
+            group=Case(
+                When(number__gte=PROMOTER_MIN, then=Value("promoter")),
+                When(number__gte=PASSIVE_MIN, then=Value("passive")),
+                default=Value("detractor"),
+                output_field=CharField(),
+            )
+        )
+        .values("group")[:1]
+    )
+    csat_answer = (
+        _latest_ratings(QuestionKind.CSAT)
+        .annotate(rating=Cast(F("number"), output_field=FloatField()))
+        .values("rating")[:1]
+    )
+    return CustomerFeatures.objects.filter(scope).update(
+        nps_group=Subquery(nps_answer, output_field=CharField()),
+        csat=Subquery(csat_answer, output_field=FloatField()),
+    )

@@ -1,0 +1,293 @@
+"""The public response pages: no login, phone-sized, plain HTML forms (no JavaScript).
+
+``r/<token>/`` is a customer's personalised link (signed survey + customer ids: a changed
+character is a 404); ``a/<public_token>/`` the anonymous link, rate limited per address and
+made idempotent by a signed one-time nonce in the form. Both answer in the language asked
+for (``?lang=``), else the customer's (``attributes["language"]``), else the browser's.
+"""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from customers.models import Customer
+from surveys.errors import AnswersInvalid, SurveyError, SurveyErrorCode
+from surveys.links import nonce_new, nonce_read, survey_token_read
+from surveys.models import Question, QuestionKind, Response, ResponseChannel, Survey, SurveyStatus
+from surveys.ratelimit import anonymous_post_allowed
+from surveys.selectors import survey_questions
+from surveys.services import response_submit
+
+LANGUAGES = ("en", "zh-hans")
+NPS_SCALE = range(0, 11)
+CSAT_SCALE = range(1, 6)
+
+
+def _language(request: HttpRequest, customer: Customer | None = None) -> str:
+    asked = request.GET.get("lang") or request.POST.get("lang") or ""
+    if asked in LANGUAGES:
+        return asked
+    preferred = str((customer.attributes or {}).get("language", "")).lower() if customer else ""
+    if preferred.startswith("zh"):
+        return "zh-hans"
+    if preferred.startswith("en"):
+        return "en"
+    return "zh-hans" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("zh") else "en"
+
+
+def _raw_answers(post) -> dict[int, list[str]]:
+    """Form fields ``q<id>`` → question id → submitted values."""
+    raw: dict[int, list[str]] = {}
+    for name in post:
+        if name.startswith("q") and name[1:].isdigit():
+            raw[int(name[1:])] = post.getlist(name)
+    return raw
+
+
+def _stored_answers(response: Response | None) -> dict[int, list[str]]:
+    if response is None:
+        return {}
+    stored: dict[int, list[str]] = {}
+    for answer in response.answers.prefetch_related("choices"):
+        if answer.number is not None:
+            stored[answer.question_id] = [str(answer.number)]
+        elif answer.text:
+            stored[answer.question_id] = [answer.text]
+        else:
+            stored[answer.question_id] = [str(choice.pk) for choice in answer.choices.all()]
+    return stored
+
+
+def _form_questions(
+    questions: list[Question], language: str, values: dict[int, list[str]], errors: dict[int, SurveyError]
+) -> list[dict]:
+    """What the template needs per question, in the page's language."""
+    shown = []
+    for number, question in enumerate(questions, start=1):
+        picked = values.get(question.pk, [])
+        if question.kind == QuestionKind.NPS:
+            options = [{"value": str(score), "label": str(score)} for score in NPS_SCALE]
+        elif question.kind == QuestionKind.CSAT:
+            options = [{"value": str(score), "label": str(score)} for score in CSAT_SCALE]
+        else:
+            options = [{"value": str(choice.pk), "label": choice.label(language)} for choice in question.choices.all()]
+        for option in options:
+            option["checked"] = option["value"] in picked
+        error = errors.get(question.pk)
+        shown.append(
+            {
+                "id": question.pk,
+                "number": number,
+                "kind": question.kind,
+                "text": question.text(language),
+                "required": question.required,
+                "options": options,
+                "text_value": picked[0] if picked else "",
+                "error": error.message if error else "",
+                "error_code": error.code.value if error else "",
+            }
+        )
+    return shown
+
+
+def _message_page(
+    request, survey: Survey | None, language: str, *, title: str, message: str, status: int, testid: str
+) -> HttpResponse:
+    context = {
+        "survey": survey,
+        "survey_title": survey.title(language) if survey else "",
+        "page_title": title,
+        "message": message,
+        "testid": testid,
+        "language": language,
+    }
+    return render(request, "surveys/public_message.html", context, status=status)
+
+
+def _closed_page(request, survey: Survey, language: str, status: int = 200) -> HttpResponse:
+    if survey.status == SurveyStatus.NOT_OPEN:
+        return _message_page(
+            request,
+            survey,
+            language,
+            title=_("Not open yet"),
+            status=status,
+            message=str(SurveyError(SurveyErrorCode.SURVEY_NOT_OPEN).message),
+            testid="survey-not-open",
+        )
+    return _message_page(
+        request,
+        survey,
+        language,
+        title=_("Survey closed"),
+        status=status,
+        message=str(SurveyError(SurveyErrorCode.SURVEY_CLOSED).message),
+        testid="survey-closed",
+    )
+
+
+def _form_page(
+    request,
+    *,
+    survey: Survey,
+    language: str,
+    values: dict[int, list[str]],
+    errors: dict[int, SurveyError],
+    action: str,
+    nonce: str = "",
+    answered_before: bool = False,
+    form_error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "survey": survey,
+        "survey_title": survey.title(language),
+        "intro": survey.intro(language),
+        "questions": _form_questions(survey_questions(survey_id=survey.pk), language, values, errors),
+        "language": language,
+        "languages": [("en", "English"), ("zh-hans", "中文")],
+        "action": action,
+        "nonce": nonce,
+        "answered_before": answered_before,
+        "form_error": form_error,
+        "error_count": len(errors),
+    }
+    return render(request, "surveys/respond.html", context, status=status)
+
+
+def _personal(token: str) -> tuple[Survey, Customer]:
+    ids = survey_token_read(token)
+    if ids is None:
+        raise Http404
+    survey = Survey.objects.filter(pk=ids[0]).first()
+    customer = Customer.objects.filter(pk=ids[1]).first()
+    if survey is None or customer is None:
+        raise Http404
+    return survey, customer
+
+
+@require_http_methods(["GET", "POST"])
+def respond(request: HttpRequest, token: str) -> HttpResponse:
+    """A customer's personalised link: answer, or change the answers given before."""
+    survey, customer = _personal(token)
+    language = _language(request, customer)
+    action = reverse("surveys:respond", kwargs={"token": token})
+    with translation.override(language):
+        if survey.status != SurveyStatus.OPEN:
+            return _closed_page(request, survey, language, status=200 if request.method == "GET" else 409)
+        existing = Response.objects.filter(survey=survey, customer=customer).first()
+        if request.method == "GET":
+            return _form_page(
+                request,
+                survey=survey,
+                language=language,
+                values=_stored_answers(existing),
+                errors={},
+                action=action,
+                answered_before=existing is not None,
+            )
+        raw = _raw_answers(request.POST)
+        try:
+            response_submit(
+                survey=survey, raw=raw, channel=ResponseChannel.PERSONAL, customer=customer, language=language
+            )
+        except AnswersInvalid as invalid:
+            return _form_page(
+                request,
+                survey=survey,
+                language=language,
+                values=raw,
+                errors=invalid.by_question(),
+                action=action,
+                answered_before=existing is not None,
+                status=400,
+            )
+        except SurveyError:
+            return _closed_page(request, survey, language, status=409)
+        return redirect(f"{reverse('surveys:respond-thanks', kwargs={'token': token})}?lang={language}")
+
+
+def respond_thanks(request: HttpRequest, token: str) -> HttpResponse:
+    survey, customer = _personal(token)
+    language = _language(request, customer)
+    return _thanks_page(request, survey, language, again=reverse("surveys:respond", kwargs={"token": token}))
+
+
+def _thanks_page(request, survey: Survey, language: str, *, again: str = "") -> HttpResponse:
+    with translation.override(language):
+        context = {
+            "survey": survey,
+            "survey_title": survey.title(language),
+            "language": language,
+            "message": survey.thank_you(language) or _("Thank you for your answers."),
+            "again": again,
+        }
+        return render(request, "surveys/thanks.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def respond_anonymous(request: HttpRequest, public_token: str) -> HttpResponse:
+    """The survey's anonymous link: anyone may answer; each form posts once."""
+    survey = get_object_or_404(Survey, public_token=public_token)
+    language = _language(request)
+    action = reverse("surveys:respond-anonymous", kwargs={"public_token": public_token})
+    with translation.override(language):
+        if not survey.anonymous_enabled:
+            raise Http404
+        if survey.status != SurveyStatus.OPEN:
+            return _closed_page(request, survey, language, status=200 if request.method == "GET" else 409)
+        if request.method == "GET":
+            return _form_page(
+                request, survey=survey, language=language, values={}, errors={}, action=action, nonce=nonce_new()
+            )
+        if not anonymous_post_allowed(request):
+            return _message_page(
+                request,
+                survey,
+                language,
+                title=_("Too many answers"),
+                status=429,
+                testid="rate-limited",
+                message=_("Too many answers were sent from your network in the last hour. Please try again later."),
+            )
+        raw = _raw_answers(request.POST)
+        nonce = nonce_read(request.POST.get("nonce", ""))
+        if nonce is None:
+            return _form_page(
+                request,
+                survey=survey,
+                language=language,
+                values=raw,
+                errors={},
+                action=action,
+                nonce=nonce_new(),
+                status=400,
+                form_error=SurveyError(SurveyErrorCode.INVALID_NONCE).message,
+            )
+        try:
+            response_submit(survey=survey, raw=raw, channel=ResponseChannel.ANONYMOUS, nonce=nonce, language=language)
+        except AnswersInvalid as invalid:
+            # The same nonce again: nothing was stored, so the corrected form may use it.
+            return _form_page(
+                request,
+                survey=survey,
+                language=language,
+                values=raw,
+                errors=invalid.by_question(),
+                action=action,
+                nonce=request.POST.get("nonce", ""),
+                status=400,
+            )
+        except SurveyError:
+            return _closed_page(request, survey, language, status=409)
+        return redirect(
+            f"{reverse('surveys:respond-anonymous-thanks', kwargs={'public_token': public_token})}?lang={language}"
+        )
+
+
+def respond_anonymous_thanks(request: HttpRequest, public_token: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, public_token=public_token)
+    return _thanks_page(request, survey, _language(request))
