@@ -104,3 +104,74 @@ class ScoredText(models.Model):
 
 
 ASPECT_COLUMNS = {aspect: f"aspect_{aspect}" for aspect in ASPECTS}
+
+
+class ChurnModel(models.Model):
+    """One training of the churn models: the four candidates' figures on the time split and
+    the fitted pipeline of the one in use (the best by ROC AUC unless a marketer picked
+    another). Scoring reads the active version."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    horizon_days = models.PositiveIntegerField(_("horizon (days)"), default=90)
+    train_cutoff = models.DateTimeField(_("training cutoff"), null=True, blank=True)
+    test_cutoff = models.DateTimeField(_("test cutoff"), null=True, blank=True)
+    evaluations = models.JSONField(_("figures per model"), default=list, blank=True)
+    baseline = models.JSONField(_("recency-only baseline"), default=dict, blank=True)
+    chosen = models.CharField(_("model in use"), max_length=32, blank=True, default="")
+    pipelines = models.BinaryField(_("fitted pipelines"), null=True, blank=True, editable=False)
+    active = models.BooleanField(_("active"), default=False)
+    error = models.TextField(_("error"), blank=True, default="")
+    timings = models.JSONField(_("timings (seconds)"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("churn model")
+        verbose_name_plural = _("churn models")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["active"], condition=models.Q(active=True), name="churn_one_active")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.chosen or self.status}"
+
+    def evaluation(self, name: str) -> dict | None:
+        return next((row for row in self.evaluations if row["name"] == name), None)
+
+
+class ClvFit(models.Model):
+    """One BG/NBD + Gamma-Gamma fit: parameters, the holdout check when asked for, and the
+    scoring it fed into the feature table."""
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    calibration_end = models.DateTimeField(_("calibration end"))
+    holdout_end = models.DateTimeField(_("holdout end"), null=True, blank=True)
+    time_unit = models.CharField(_("time unit"), max_length=8, default="week")
+    customers = models.PositiveIntegerField(_("customers"), default=0)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    holdout = models.JSONField(_("holdout check"), default=dict, blank=True)
+    scored = models.PositiveIntegerField(_("customers scored"), default=0)
+    error = models.TextField(_("error"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("CLV fit")
+        verbose_name_plural = _("CLV fits")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.calibration_end:%Y-%m-%d}"
