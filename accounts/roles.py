@@ -28,7 +28,7 @@ ROLE_GRANTS: dict[Role, dict[str, tuple[str, ...]]] = {
         "segments": ALL_ACTIONS,
         "campaigns": ALL_ACTIONS,
         "surveys": ALL_ACTIONS,
-        "analytics": ("view",),
+        "analytics": ("view", "add", "change"),  # train models, pick the one in use
         "jobs": ("view", "add"),
     },
     Role.ANALYST: {

@@ -21,3 +21,12 @@ def sentiment_score_new_task() -> int:
     if any(written.values()):
         features_sentiment_queue()
     return sum(written.values())
+
+
+@shared_task(name="analytics.churn_train")
+def churn_train_task(model_id: int) -> int | None:
+    """Train and compare the churn models of a queued version; a finished one is left alone."""
+    from analytics.churn.services import churn_train_run
+
+    version = churn_train_run(model_id=model_id)
+    return version.pk if version else None

@@ -1,19 +1,98 @@
 """Churn risk in the feature table: the active churn model scores customers range by range
-from their point-in-time features (analytics), and the risks land in ``churn_risk``."""
+from their point-in-time features (analytics), and the risks land in ``churn_risk``.
+
+Scoring is ``as_of`` the latest order (an imported history that ended long ago is scored
+as of its own end, like the model's test period), range by range on ``parallel`` database
+connections, each range one staged UPDATE."""
 
 import datetime as dt
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pandas as pd
+from django.db import connection
+from django.db.models import Max, Min
+from django.utils.translation import gettext as _
 from sklearn.pipeline import Pipeline
 
-from analytics.churn.dataset import churn_features
+from analytics.churn.dataset import churn_data_end, churn_features
 from analytics.churn.model import churn_risk
+from analytics.churn.services import churn_active_pipeline
+from customers.models import Customer
+from jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
 from segments.feature_scores import feature_scores_write
+
+SCORE_RANGE_SIZE = 50_000
+
+
+@dataclass(frozen=True)
+class ChurnScoring:
+    model_id: int | None
+    as_of: dt.datetime | None
+    ranges: int
+    changed: int
+    seconds: float
 
 
 def features_churn_score(*, pipeline: Pipeline, as_of: dt.datetime, id_range: tuple[int, int] | None = None) -> int:
-    """Score the customers of ``id_range`` (all when None) as of ``as_of`` and write their
-    churn risk; customers signed up after ``as_of`` get none. Returns the rows changed."""
+    """Score the customers of ``id_range`` (inclusive; all when None) as of ``as_of`` and
+    write their churn risk; customers signed up after ``as_of`` get none. Returns the rows
+    changed."""
     features = churn_features(as_of=as_of, id_range=id_range)
     scores = pd.DataFrame({"customer_id": features.index.to_numpy(), "churn_risk": churn_risk(pipeline, features)})
     return feature_scores_write(scores=scores, columns=["churn_risk"], id_range=id_range)
+
+
+def _ranges(size: int) -> list[tuple[int, int]]:
+    bounds = Customer.objects.aggregate(low=Min("id"), high=Max("id"))
+    if bounds["low"] is None:
+        return []
+    return [(low, min(low + size - 1, bounds["high"])) for low in range(bounds["low"], bounds["high"] + 1, size)]
+
+
+def churn_score_all(*, parallel: int = 1, range_size: int = SCORE_RANGE_SIZE, job_id=None) -> ChurnScoring:
+    """Score every customer with the active model (nothing without one). Safe to run twice:
+    the second run changes no row."""
+    started = time.perf_counter()
+    active = churn_active_pipeline()
+    if active is None:
+        return ChurnScoring(model_id=None, as_of=None, ranges=0, changed=0, seconds=0.0)
+    version, pipeline = active
+    as_of = churn_data_end()
+    ranges = _ranges(range_size) if as_of is not None else []
+    if job_id is not None:
+        job_start(job_id=job_id, total=len(ranges))
+
+    def score(bounds: tuple[int, int], in_thread: bool = False) -> int:
+        try:
+            changed = features_churn_score(pipeline=pipeline, as_of=as_of, id_range=bounds)
+            if job_id is not None:
+                job_progress(
+                    job_id=job_id, advance=1, message=_("customers up to id %(id)d scored") % {"id": bounds[1]}
+                )
+            return changed
+        finally:
+            if in_thread:
+                connection.close()
+
+    try:
+        if parallel > 1 and connection.vendor == "postgresql":
+            with ThreadPoolExecutor(max_workers=parallel) as pool:
+                changed = sum(pool.map(lambda bounds: score(bounds, in_thread=True), ranges))
+        else:
+            changed = sum(score(bounds) for bounds in ranges)
+    except Exception as error:
+        if job_id is not None:
+            job_fail(job_id=job_id, message=str(error))
+        raise
+    result = ChurnScoring(model_id=version.pk, as_of=as_of, ranges=len(ranges), changed=changed,
+                          seconds=round(time.perf_counter() - started, 2))  # fmt: skip
+    if job_id is not None:
+        job_succeed(job_id=job_id, result={"summary": {"changed": changed, "model": version.chosen}},
+                    message=_("%(count)d churn risks changed") % {"count": changed})  # fmt: skip
+    return result
+
+
+def churn_score_job() -> str:
+    return str(job_create(kind="churn_score", title=_("Churn risk: score every customer")).pk)

@@ -104,3 +104,12 @@ def features_sentiment_update_task() -> int:
     from segments.sentiment_scores import features_sentiment_update
 
     return features_sentiment_update()
+
+
+@shared_task(name="segments.churn_score")
+def churn_score_task(job_id: str | None = None, parallel: int = 2) -> int:
+    """Score every customer with the active churn model (queued by analytics after a
+    training or a change of model, and nightly). Safe to run twice."""
+    from segments.churn_scores import churn_score_all, churn_score_job
+
+    return churn_score_all(parallel=parallel, job_id=job_id or churn_score_job()).changed

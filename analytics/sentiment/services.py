@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from celery import current_app
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -38,6 +37,7 @@ from analytics.sentiment.errors import SentimentErrorCode as Code
 from analytics.sentiment.model import LexiconScorer, ModelScorer, Scorer, TextScore
 from customers.models import Review, Transcript
 from jobs.models import Job
+from jobs.queue import task_run_here, task_send
 from jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
 
 __all__ = ["TextScore", "texts_score", "scorer_active", "scored_texts_store", "TextItem"]
@@ -180,21 +180,12 @@ def source_texts_score(*, unscored_only: bool = True, chunk_size: int = SCORE_CH
     return written
 
 
-def task_send(name: str, *args, **kwargs) -> None:
-    """Queue a Celery task by its name. The task modules are imported first so that the
-    name resolves to the registered task (which honours eager mode in tests) rather than a
-    bare send_task; by name, analytics can start a segments task without importing segments."""
-    current_app.loader.import_default_modules()
-    current_app.signature(name, args=args, kwargs=kwargs).apply_async()
-
-
 def features_sentiment_queue(*, inline: bool = False) -> None:
     """Ask segments to refresh customers' average sentiment. By task name: analytics must
     not import segments (segments depends on analytics, not the other way). ``inline``
     runs the task in this process (the management command needs no worker)."""
     if inline:
-        current_app.loader.import_default_modules()
-        current_app.tasks[FEATURES_TASK].apply(throw=True)
+        task_run_here(FEATURES_TASK)
     else:
         task_send(FEATURES_TASK)
 
