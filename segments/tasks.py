@@ -107,9 +107,9 @@ def features_sentiment_update_task() -> int:
 
 
 @shared_task(name="segments.churn_score")
-def churn_score_task(job_id: str | None = None, parallel: int = 2) -> int:
+def churn_score_task(job_id: str | None = None) -> int:
     """Score every customer with the active churn model (queued by analytics after a
     training or a change of model, and nightly). Safe to run twice."""
     from segments.churn_scores import churn_score_all, churn_score_job
 
-    return churn_score_all(parallel=parallel, job_id=job_id or churn_score_job()).changed
+    return churn_score_all(job_id=job_id or churn_score_job()).changed

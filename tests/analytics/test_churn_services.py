@@ -110,5 +110,5 @@ def test_commands_train_and_score(demo_reviews, capsys):
     assert f"* {version.chosen}" in out
     assert "recency_only" in out
     assert CustomerFeatures.objects.exclude(churn_risk=None).exists()
-    call_command("score_churn", "--parallel", "1")
+    call_command("score_churn")
     assert "0 risks changed" in capsys.readouterr().out

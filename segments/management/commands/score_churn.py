@@ -1,4 +1,4 @@
-"""python manage.py score_churn [--parallel 2]"""
+"""python manage.py score_churn [--range-size 100000]"""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -6,14 +6,13 @@ from segments.churn_scores import SCORE_RANGE_SIZE, churn_score_all
 
 
 class Command(BaseCommand):
-    help = "Score every customer's churn risk with the active churn model (range by range)."
+    help = "Score every customer's churn risk with the active churn model (written range by range)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--parallel", type=int, default=2, help="database connections (PostgreSQL)")
         parser.add_argument("--range-size", type=int, default=SCORE_RANGE_SIZE)
 
-    def handle(self, *args, parallel: int, range_size: int, **options):
-        result = churn_score_all(parallel=parallel, range_size=range_size)
+    def handle(self, *args, range_size: int, **options):
+        result = churn_score_all(range_size=range_size)
         if result.model_id is None:
             raise CommandError("no active churn model: run python manage.py train_churn first")
         self.stdout.write(
