@@ -100,4 +100,3 @@ def churn_choose(request, model_id: int):
         label = MODEL_LABELS.get(name, name)
         messages.success(request, _("%(model)s now scores every customer (scoring queued).") % {"model": label})
     return redirect("analytics:churn")
-
