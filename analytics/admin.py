@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from analytics.models import ScoredText, SentimentModel
+from analytics.models import (
+    BehaviourPaths,
+    ChurnAlert,
+    ChurnModel,
+    ClvFit,
+    ProductAssociation,
+    ProductRecommendation,
+    RecommendationRun,
+    ScoredText,
+    SentimentModel,
+)
 
 
 @admin.register(SentimentModel)
@@ -18,3 +28,49 @@ class ScoredTextAdmin(admin.ModelAdmin):
     search_fields = ("sku__exact", "category__exact")
     raw_id_fields = ("customer", "model")
     show_full_result_count = False
+
+
+@admin.register(ChurnModel)
+class ChurnModelAdmin(admin.ModelAdmin):
+    list_display = ("id", "status", "created_at", "horizon_days", "chosen", "active")
+    list_filter = ("status", "active")
+    readonly_fields = ("evaluations", "baseline", "timings")
+    exclude = ("pipelines",)
+
+
+@admin.register(ChurnAlert)
+class ChurnAlertAdmin(admin.ModelAdmin):
+    list_display = ("day", "customer", "risk", "previous_risk", "monetary", "enrolled_in")
+    list_filter = ("day",)
+    raw_id_fields = ("customer", "model")
+    show_full_result_count = False
+
+
+@admin.register(ClvFit)
+class ClvFitAdmin(admin.ModelAdmin):
+    list_display = ("id", "created_at", "calibration_end", "holdout_end", "time_unit", "customers", "scored")
+    readonly_fields = ("parameters", "holdout")
+
+
+@admin.register(RecommendationRun)
+class RecommendationRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "status", "created_at", "active")
+    list_filter = ("status", "active")
+
+
+@admin.register(ProductRecommendation)
+class ProductRecommendationAdmin(admin.ModelAdmin):
+    list_display = ("run", "customer", "product", "rank", "score", "source")
+    raw_id_fields = ("run", "customer", "product")
+    show_full_result_count = False
+
+
+@admin.register(ProductAssociation)
+class ProductAssociationAdmin(admin.ModelAdmin):
+    list_display = ("run", "antecedent", "consequent", "support", "confidence", "lift")
+    raw_id_fields = ("run", "antecedent", "consequent")
+
+
+@admin.register(BehaviourPaths)
+class BehaviourPathsAdmin(admin.ModelAdmin):
+    list_display = ("id", "created_at", "gap_minutes", "path_steps")

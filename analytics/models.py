@@ -175,3 +175,154 @@ class ClvFit(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.calibration_end:%Y-%m-%d}"
+
+
+class ChurnAlert(models.Model):
+    """A valuable customer whose churn risk crossed the alert threshold at a scoring (the
+    daily early-warning list); enrolment into a retention campaign is recorded here."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day"))
+    risk = models.FloatField(_("churn risk"))
+    previous_risk = models.FloatField(_("previous churn risk"), null=True, blank=True)
+    monetary = models.FloatField(_("all-time spend"), default=0)
+    model = models.ForeignKey(ChurnModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    enrolled_in = models.CharField(_("enrolled in"), max_length=100, blank=True, default="")
+    enrolled_at = models.DateTimeField(_("enrolled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("churn alert")
+        verbose_name_plural = _("churn alerts")
+        constraints = [models.UniqueConstraint(fields=["customer", "day"], name="churn_alert_once_a_day")]
+        indexes = [models.Index(fields=["day", "risk"], name="churn_alert_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.day} {self.risk:.2f}"
+
+
+class RecommendationRun(models.Model):
+    """One fit of the recommender: item-item similarity, the association rules and every
+    customer's top-N, with the time-split figures (CF against the popularity baseline).
+    Campaign templates and the profile read the active run's rows."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    figures = models.JSONField(_("evaluation figures"), default=dict, blank=True)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    timings = models.JSONField(_("timings (seconds)"), default=dict, blank=True)
+    active = models.BooleanField(_("active"), default=False)
+    error = models.TextField(_("error"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("recommendation run")
+        verbose_name_plural = _("recommendation runs")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["active"], condition=models.Q(active=True), name="recommendation_one_active"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.status}"
+
+
+class RecommendationSource(models.TextChoices):
+    SIMILAR = "similar", _("Similar to what the customer liked")
+    POPULAR = "popular", _("Popular")
+
+
+class ProductRecommendation(models.Model):
+    """One of a customer's top-N products in one run (rank 1 = best).
+
+    Every fit writes a row per customer and rank (10M at 1M customers). Checking a database
+    foreign key per row made that write six times slower, so only ``customer`` keeps its
+    constraint (erasing or truncating customers must take these rows along); ``run`` and
+    ``product`` are checked by the fit that writes them and cascaded by the ORM."""
+
+    run = models.ForeignKey(
+        RecommendationRun, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No index: product deletions are rare and every refit writes millions of rows.
+    product = models.ForeignKey(
+        "customers.Product", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    score = models.FloatField(_("score"))
+    source = models.CharField(_("reason"), max_length=8, choices=RecommendationSource.choices)
+
+    class Meta:
+        verbose_name = _("product recommendation")
+        verbose_name_plural = _("product recommendations")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "run", "rank"], name="recommendation_customer_run_rank_uniq")
+        ]
+        indexes = [models.Index(fields=["run"], name="recommendation_run_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} #{self.rank}: {self.product_id}"
+
+
+class ProductAssociation(models.Model):
+    """An association rule "baskets with the antecedent also hold the consequent" of one run
+    (FP-growth over orders). ``antecedent`` is the first antecedent product; rules with one
+    antecedent product are what "frequently bought together" shows."""
+
+    run = models.ForeignKey(RecommendationRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    antecedent = models.ForeignKey("customers.Product", on_delete=models.CASCADE, related_name="+")
+    antecedent_items = models.JSONField(_("antecedent products"), default=list)
+    antecedent_size = models.PositiveSmallIntegerField(_("antecedent size"), default=1)
+    consequent = models.ForeignKey("customers.Product", on_delete=models.CASCADE, related_name="+", db_index=False)
+    baskets = models.PositiveIntegerField(_("baskets"))
+    support = models.FloatField(_("support"))
+    confidence = models.FloatField(_("confidence"))
+    lift = models.FloatField(_("lift"))
+
+    class Meta:
+        verbose_name = _("product association")
+        verbose_name_plural = _("product associations")
+        indexes = [models.Index(fields=["run", "-lift"], name="association_run_lift_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.antecedent_items} -> {self.consequent_id}"
+
+
+class BehaviourPaths(models.Model):
+    """One computation of the behaviour-sequence Markov model: event-type transitions per
+    session (START and EXIT included), the most common opening paths and the exits. The
+    matrices are small (a dozen states), so they are JSON."""
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    gap_minutes = models.PositiveIntegerField(_("session gap (minutes)"), default=30)
+    path_steps = models.PositiveSmallIntegerField(_("path steps"), default=4)
+    since = models.DateTimeField(_("events since"), null=True, blank=True)
+    events = models.BigIntegerField(_("events"), default=0)
+    sessions = models.BigIntegerField(_("sessions"), default=0)
+    states = models.JSONField(_("states"), default=list, blank=True)
+    transitions = models.JSONField(_("transition counts"), default=list, blank=True)
+    paths = models.JSONField(_("most common paths"), default=list, blank=True)
+    seconds = models.FloatField(_("seconds"), default=0)
+
+    class Meta:
+        verbose_name = _("behaviour paths")
+        verbose_name_plural = _("behaviour paths")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.sessions} sessions"

@@ -30,3 +30,20 @@ def churn_train_task(model_id: int) -> int | None:
 
     version = churn_train_run(model_id=model_id)
     return version.pk if version else None
+
+
+@shared_task(name="analytics.recommendations_fit")
+def recommendations_fit_task(run_id: int, job_id: str | None = None) -> int | None:
+    """Fit a queued recommendation run; a run already fitted is left alone (safe twice)."""
+    from analytics.recommendations.services import recommendations_fit_run
+
+    run = recommendations_fit_run(run_id=run_id, job_id=job_id)
+    return run.pk if run else None
+
+
+@shared_task(name="analytics.behaviour_paths_compute")
+def behaviour_paths_compute_task(gap_minutes: int = 30, path_steps: int = 4, user_id: int | None = None) -> int:
+    """Compute the behaviour-sequence model and store it (running twice stores two copies)."""
+    from analytics.sequences.services import behaviour_paths_compute
+
+    return behaviour_paths_compute(gap_minutes=gap_minutes, path_steps=path_steps, user_id=user_id).pk

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """One command for the benchmark harness:
 
-    .venv/bin/python bench/run.py [--customers 1000000] [--database bench] [--reuse] [--suite foundation|segments]
+    .venv/bin/python bench/run.py [--customers 1000000] [--database bench] [--reuse] \
+        [--suite foundation|segments|predictions]
 
 Creates (or reuses) a PostgreSQL database, migrates it, loads N customers with the demo
 generator, then times each product operation next to a hand-written reference for the same
@@ -17,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SUITES = ["foundation", "segments"]
+SUITES = ["foundation", "segments", "predictions"]
 
 
 def parse_args() -> argparse.Namespace:
@@ -32,7 +33,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--only",
         action="append",
-        help="run only these operations (foundation: list, events, csv; segments: refresh, rules, preview, kmeans)",
+        help=(
+            "run only these operations (foundation: list, events, csv; segments: refresh, rules, preview, kmeans; "
+            "predictions: clv, churn)"
+        ),
     )
     return parser.parse_args()
 

@@ -217,6 +217,11 @@ CACHES = {
     )
 }
 
+# Churn early warning: a scoring lists customers whose risk rose to this threshold or above,
+# among the top share of customers by all-time spend (1.0 = every customer).
+PRECIS_CHURN_ALERT_THRESHOLD = float(os.environ.get("PRECIS_CHURN_ALERT_THRESHOLD", "0.7"))
+PRECIS_CHURN_ALERT_TOP_SPEND_SHARE = float(os.environ.get("PRECIS_CHURN_ALERT_TOP_SPEND_SHARE", "0.2"))
+
 # Surveys: anonymous-link submissions allowed per client address per hour (0 = no limit).
 PRECIS_SURVEY_ANONYMOUS_POSTS_PER_HOUR = int(os.environ.get("PRECIS_SURVEY_ANONYMOUS_POSTS_PER_HOUR", "30"))
 

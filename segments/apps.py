@@ -8,6 +8,8 @@ class SegmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from customers.profile_panels import profile_panel_register
+        from segments.predictions_profile import customer_predictions_panel
         from segments.profile import customer_features_panel
 
         profile_panel_register(customer_features_panel, order=10)
+        profile_panel_register(customer_predictions_panel, order=20)

@@ -111,6 +111,9 @@ class CustomerFeaturesBase(models.Model):
     nps_group = models.CharField(_("NPS group"), max_length=16, choices=NpsGroup.choices, null=True, blank=True)
     csat = models.FloatField(_("CSAT rating"), null=True, blank=True, help_text=_("The latest CSAT answer (1–5)."))
     sentiment = models.FloatField(_("sentiment"), null=True, blank=True)
+    recommended_category = models.CharField(
+        _("recommended category"), max_length=100, blank=True, default="", db_default=""
+    )
 
     class Meta:
         abstract = True

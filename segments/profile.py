@@ -3,11 +3,13 @@
 from typing import Any
 
 from customers.models import Customer
-from segments.selectors import customer_features
+from segments.models import CustomerFeatures
 
 
 def customer_features_panel(customer: Customer) -> tuple[str, dict[str, Any]] | None:
-    features = customer_features(customer_id=customer.pk)
-    if features is None:
+    # customer.features is cached on the instance, so the Predictions panel reads the same row.
+    try:
+        features = customer.features
+    except CustomerFeatures.DoesNotExist:
         return None
     return "segments/partials/customer_features.html", {"features": features}

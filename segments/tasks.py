@@ -113,3 +113,21 @@ def churn_score_task(job_id: str | None = None) -> int:
     from segments.churn_scores import churn_score_all, churn_score_job
 
     return churn_score_all(job_id=job_id or churn_score_job()).changed
+
+
+@shared_task(name="segments.clv_fit")
+def clv_fit_task(fit_id: int) -> int:
+    """Fit, check and score a recorded lifetime-value fit (queued by name by
+    analytics.clv.jobs.clv_fit_start). Safe to run twice: a succeeded fit is left alone."""
+    from segments.clv_jobs import clv_fit_run
+
+    return clv_fit_run(fit_id=fit_id).pk
+
+
+@shared_task(name="segments.features_recommendation_update")
+def features_recommendation_update_task() -> int:
+    """Copy each customer's top recommended product's category into the feature table;
+    queued by analytics after a recommendation fit (by this name). Safe to run twice."""
+    from segments.recommendation_scores import features_recommendation_update
+
+    return features_recommendation_update()

@@ -1,11 +1,12 @@
 """Churn REST API: list trainings with their figures, start one, pick the model in use."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics.churn.alerts import churn_alerts
 from analytics.churn.model import MODEL_NAMES
 from analytics.churn.selectors import churn_models
 from analytics.churn.services import (
@@ -15,7 +16,7 @@ from analytics.churn.services import (
     churn_model_choose,
     churn_train_start,
 )
-from analytics.models import ChurnModel
+from analytics.models import ChurnAlert, ChurnModel
 
 
 class ChurnModelOutputSerializer(serializers.ModelSerializer):
@@ -77,3 +78,26 @@ class ChurnModelDetailApi(APIView):
         except ChurnTrainingError as refusal:
             return Response({"chosen": [str(refusal)]}, status=400)
         return Response(ChurnModelOutputSerializer(version).data)
+
+
+class ChurnAlertOutputSerializer(serializers.ModelSerializer):
+    customer = serializers.CharField(source="customer.external_id")
+
+    class Meta:
+        model = ChurnAlert
+        ref_name = "ChurnAlert"
+        fields = ["id", "day", "customer", "risk", "previous_risk", "monetary", "enrolled_in", "enrolled_at"]
+
+
+class ChurnAlertListApi(APIView):
+    """The early-warning list of the last ``days`` days (1–90, default 7), highest risk first."""
+
+    queryset = ChurnAlert.objects.all()
+
+    @extend_schema(summary="Churn early-warning alerts", responses=ChurnAlertOutputSerializer(many=True),
+                   parameters=[OpenApiParameter("days", int, description="1–90, default 7")])  # fmt: skip
+    def get(self, request):
+        days = request.query_params.get("days", "7")
+        if not days.isdigit() or not 1 <= int(days) <= 90:
+            return Response({"days": ["a whole number of days from 1 to 90"]}, status=400)
+        return Response(ChurnAlertOutputSerializer(churn_alerts(days=int(days))[:5_000], many=True).data)

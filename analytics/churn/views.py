@@ -10,6 +10,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from analytics.churn.alerts import (
+    EnrollmentUnavailable,
+    alert_threshold,
+    alert_top_spend_share,
+    churn_alerts,
+    churn_alerts_enroll,
+    churn_enrollment_targets,
+)
 from analytics.churn.selectors import churn_comparison_rows, churn_model_active, churn_models
 from analytics.churn.services import (
     MAX_HORIZON_DAYS,
@@ -100,3 +108,39 @@ def churn_choose(request, model_id: int):
         label = MODEL_LABELS.get(name, name)
         messages.success(request, _("%(model)s now scores every customer (scoring queued).") % {"model": label})
     return redirect("analytics:churn")
+
+
+ALERT_DAYS = (1, 7, 30)
+
+
+@login_required
+@permission_required("analytics.view_churnalert", raise_exception=True)
+def churn_alerts_page(request):
+    """The early-warning list: valuable customers whose risk crossed the threshold."""
+    days = int(request.GET.get("days", 7)) if request.GET.get("days", "7").isdigit() else 7
+    days = days if days in ALERT_DAYS else 7
+    alerts = list(churn_alerts(days=days)[:500])
+    context = {
+        "alerts": alerts,
+        "days": days,
+        "day_choices": ALERT_DAYS,
+        "threshold": alert_threshold(),
+        "top_share": alert_top_spend_share(),
+        "targets": churn_enrollment_targets(),
+        "can_enroll": request.user.has_perm("analytics.change_churnalert"),
+    }
+    return render(request, "analytics/churn_alerts.html", context)
+
+
+@login_required
+@permission_required("analytics.change_churnalert", raise_exception=True)
+@require_POST
+def churn_alerts_enroll_view(request):
+    ids = [int(value) for value in request.POST.getlist("alert") if value.isdigit()]
+    try:
+        enrolled = churn_alerts_enroll(alert_ids=ids, target=request.POST.get("target", ""))
+    except EnrollmentUnavailable:
+        messages.error(request, _("No retention campaign can take customers yet."))
+    else:
+        messages.success(request, _("%(count)d customers enrolled.") % {"count": enrolled})
+    return redirect("analytics:churn-alerts")

@@ -1,4 +1,5 @@
-"""Reads for the lifetime-value models: the shop's placed orders as daily transactions."""
+"""Reads for the lifetime-value models: the shop's placed orders as daily transactions, and
+the saved fits the page and the API show."""
 
 import datetime as dt
 from io import BytesIO
@@ -6,10 +7,11 @@ from io import BytesIO
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import FloatField, Sum
+from django.db.models import FloatField, Max, Sum
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
+from analytics.models import ClvFit
 from customers.models import Order
 
 TRANSACTION_COLUMNS = ["customer_id", "date", "amount"]
@@ -52,3 +54,15 @@ def clv_transactions(*, until: dt.date) -> pd.DataFrame:
     frame["date"] = pd.to_datetime(frame["date"].astype(str), format="%Y-%m-%d").astype("datetime64[ns]")
     frame["amount"] = frame["amount"].astype(np.float64)
     return frame
+
+
+def clv_orders_last_day() -> dt.date | None:
+    """The day of the shop's latest placed order (shop's time zone): the page's default
+    holdout end, so a fit checks itself on the newest purchases."""
+    latest = Order.objects.filter(status=Order.Status.PLACED).aggregate(latest=Max("ordered_at"))["latest"]
+    return timezone.localtime(latest, timezone.get_current_timezone()).date() if latest else None
+
+
+def clv_fits(*, limit: int = 10) -> list[ClvFit]:
+    """The latest fits, newest first, with their jobs (status, progress) in the same query."""
+    return list(ClvFit.objects.select_related("job", "created_by").order_by("-created_at", "-pk")[:limit])
