@@ -18,6 +18,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from analytics.sentiment.model import ASPECTS
+from jobs.models import Job
 
 
 class SentimentModel(models.Model):
@@ -106,16 +107,11 @@ class ScoredText(models.Model):
 ASPECT_COLUMNS = {aspect: f"aspect_{aspect}" for aspect in ASPECTS}
 
 
-class ChurnModel(models.Model):
-    """One training of the churn models: the four candidates' figures on the time split and
-    the fitted pipeline of the one in use (the best by ROC AUC unless a marketer picked
-    another). Scoring reads the active version."""
+class ModelRun(models.Model):
+    """What every queued model fit shares: its state (the job vocabulary), who started it,
+    when, and the job that shows its progress."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        FAILED = "failed", _("Failed")
+    Status = Job.Status
 
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -124,6 +120,16 @@ class ChurnModel(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class ChurnModel(ModelRun):
+    """One training of the churn models: the four candidates' figures on the time split and
+    the fitted pipeline of the one in use (the best by ROC AUC unless a marketer picked
+    another). Scoring reads the active version."""
+
     horizon_days = models.PositiveIntegerField(_("horizon (days)"), default=90)
     train_cutoff = models.DateTimeField(_("training cutoff"), null=True, blank=True)
     test_cutoff = models.DateTimeField(_("test cutoff"), null=True, blank=True)
@@ -200,24 +206,11 @@ class ChurnAlert(models.Model):
         return f"{self.customer_id} {self.day} {self.risk:.2f}"
 
 
-class RecommendationRun(models.Model):
+class RecommendationRun(ModelRun):
     """One fit of the recommender: item-item similarity, the association rules and every
     customer's top-N, with the time-split figures (CF against the popularity baseline).
     Campaign templates and the profile read the active run's rows."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        FAILED = "failed", _("Failed")
-
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     figures = models.JSONField(_("evaluation figures"), default=dict, blank=True)
     counts = models.JSONField(_("counts"), default=dict, blank=True)

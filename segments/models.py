@@ -10,6 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, EventType
+from jobs.models import Job
 from segments.clustering.errors import ClusteringError
 from segments.rfm import RfmSegment
 
@@ -279,11 +280,7 @@ class ClusteringRun(models.Model):
         SEGMENT = "segment", _("Members of a segment")
         SAMPLE = "sample", _("A random sample")
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        FAILED = "failed", _("Failed")
+    Status = Job.Status
 
     algorithm = models.CharField(_("algorithm"), max_length=16, choices=Algorithm.choices)
     features = models.JSONField(_("features"), help_text=_("CustomerFeatures columns, in the order chosen."))

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from jobs.errors import CodedError
+
 
 class SurveyErrorCode(StrEnum):
     REQUIRED = "required"
@@ -53,20 +55,14 @@ MESSAGES: dict[SurveyErrorCode, Any] = {
 }
 
 
-class SurveyError(ValueError):
+class SurveyError(CodedError):
     """A refused request; ``field`` names the input at fault (a question id for answers)."""
 
-    def __init__(self, code: SurveyErrorCode, *, field: str | None = None, **params: Any) -> None:
-        self.code = SurveyErrorCode(code)
-        self.field = field
-        self.params = params
-        super().__init__(self.message)
-
-    @property
-    def message(self) -> str:
-        return str(MESSAGES[self.code]) % self.params
+    codes = SurveyErrorCode
+    messages = MESSAGES
 
     def as_dict(self) -> dict[str, Any]:
+        """What the API answers: the message already rendered."""
         return {"field": self.field, "code": self.code.value, "message": self.message}
 
 

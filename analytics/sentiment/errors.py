@@ -5,6 +5,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from jobs.errors import CodedError
+
 
 class SentimentErrorCode(StrEnum):
     TOO_FEW_REVIEWS = "too_few_reviews"
@@ -24,18 +26,8 @@ MESSAGES: dict[SentimentErrorCode, Any] = {
 }
 
 
-class SentimentError(ValueError):
+class SentimentError(CodedError):
     """A refused sentiment request; ``field`` names the input at fault, if one is."""
 
-    def __init__(self, code: SentimentErrorCode, *, field: str | None = None, **params: Any) -> None:
-        self.code = SentimentErrorCode(code)
-        self.field = field
-        self.params = params
-        super().__init__(self.message)
-
-    @property
-    def message(self) -> str:
-        return str(MESSAGES[self.code]) % self.params
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code.value, "field": self.field, "params": self.params}
+    codes = SentimentErrorCode
+    messages = MESSAGES

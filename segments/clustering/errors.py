@@ -11,6 +11,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from jobs.errors import CodedError
+
 
 class ClusteringErrorCode(StrEnum):
     NO_FEATURES = "no_features"
@@ -58,23 +60,8 @@ MESSAGES: dict[ClusteringErrorCode, Any] = {
 }
 
 
-class ClusteringError(ValueError):
+class ClusteringError(CodedError):
     """A refused clustering request; ``field`` names the input at fault, if one is."""
 
-    def __init__(self, code: ClusteringErrorCode, *, field: str | None = None, **params: Any) -> None:
-        self.code = ClusteringErrorCode(code)
-        self.field = field
-        self.params = params
-        super().__init__(self.message)
-
-    @property
-    def message(self) -> str:
-        return str(MESSAGES[self.code]) % self.params
-
-    def as_dict(self) -> dict[str, Any]:
-        """What a failed run stores: enough to render the message again in any language."""
-        return {"code": self.code.value, "field": self.field, "params": self.params}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ClusteringError":
-        return cls(data["code"], field=data.get("field"), **data.get("params", {}))
+    codes = ClusteringErrorCode
+    messages = MESSAGES
