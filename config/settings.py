@@ -197,6 +197,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("PRECIS_CELERY_QUEUE", "celery")
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # A task not acknowledged within an hour (worker killed) is delivered again.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -225,9 +226,73 @@ PRECIS_CHURN_ALERT_TOP_SPEND_SHARE = float(os.environ.get("PRECIS_CHURN_ALERT_TO
 # Surveys: anonymous-link submissions allowed per client address per hour (0 = no limit).
 PRECIS_SURVEY_ANONYMOUS_POSTS_PER_HOUR = int(os.environ.get("PRECIS_SURVEY_ANONYMOUS_POSTS_PER_HOUR", "30"))
 
+# Campaign sending (docs/campaigns.md, "Sending"): batch size per claim, how long a worker
+# holds claimed messages before another takes them over, how long one drain task runs,
+# how many workers a dispatch starts, retries of temporary errors, and how often a
+# triggered campaign may reach the same customer.
+PRECIS_SEND_BATCH = int(os.environ.get("PRECIS_SEND_BATCH", "200"))
+PRECIS_SEND_LEASE_SECONDS = int(os.environ.get("PRECIS_SEND_LEASE_SECONDS", "300"))
+PRECIS_SEND_TASK_SECONDS = float(os.environ.get("PRECIS_SEND_TASK_SECONDS", "120"))
+PRECIS_SEND_PARALLEL = int(os.environ.get("PRECIS_SEND_PARALLEL", "2"))
+PRECIS_SEND_MAX_ATTEMPTS = int(os.environ.get("PRECIS_SEND_MAX_ATTEMPTS", "5"))
+PRECIS_SEND_RETRY_SECONDS = float(os.environ.get("PRECIS_SEND_RETRY_SECONDS", "30"))
+PRECIS_TRIGGER_REPEAT_DAYS = int(os.environ.get("PRECIS_TRIGGER_REPEAT_DAYS", "30"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PRECIS_LOG_LEVEL", "INFO")},
 }
+
+# --- Campaign channels -------------------------------------------------------------------
+# How campaign messages leave Precis and how the public tracking links behave
+# (campaigns/channels/, campaigns/content/, campaigns/tracking/; docs/operations.md).
+# Email goes through any Django email backend: django.core.mail.backends.smtp.EmailBackend
+# with the EMAIL_HOST* settings in production (not idempotent: a retry after a crash can
+# send twice), any anymail backend (e.g. anymail.backends.mailgun.EmailBackend + ANYMAIL),
+# the console, or by default the local file sink that writes one .eml per message into
+# PRECIS_OUTBOX_DIR and never writes the same message twice.
+PRECIS_CAMPAIGN_EMAIL_BACKEND = os.environ.get(
+    "PRECIS_CAMPAIGN_EMAIL_BACKEND", "campaigns.channels.sinks.MessageFileEmailBackend"
+)
+PRECIS_CAMPAIGN_FROM_EMAIL = os.environ.get("PRECIS_CAMPAIGN_FROM_EMAIL", "Precis <news@precis.localhost>")
+PRECIS_OUTBOX_DIR = Path(os.environ.get("PRECIS_OUTBOX_DIR", VAR_DIR / "outbox"))
+# SMS and webhook: campaigns.channels.http.HttpChannelBackend posts JSON to the URL with an
+# Idempotency-Key header (the message id), an optional bearer token and an optional
+# X-Precis-Signature HMAC; *_IDEMPOTENT=1 only if the endpoint honours Idempotency-Key.
+# The default console backend prints the messages (demo).
+PRECIS_SMS_BACKEND = os.environ.get("PRECIS_SMS_BACKEND", "campaigns.channels.console.ConsoleChannelBackend")
+PRECIS_SMS_URL = os.environ.get("PRECIS_SMS_URL", "")
+PRECIS_SMS_TOKEN = os.environ.get("PRECIS_SMS_TOKEN", "")
+PRECIS_SMS_SIGNING_SECRET = os.environ.get("PRECIS_SMS_SIGNING_SECRET", "")
+PRECIS_SMS_IDEMPOTENT = env_bool("PRECIS_SMS_IDEMPOTENT", False)
+PRECIS_SMS_TIMEOUT = float(os.environ.get("PRECIS_SMS_TIMEOUT", "10"))
+PRECIS_WEBHOOK_BACKEND = os.environ.get("PRECIS_WEBHOOK_BACKEND", "campaigns.channels.console.ConsoleChannelBackend")
+PRECIS_WEBHOOK_URL = os.environ.get("PRECIS_WEBHOOK_URL", "")
+PRECIS_WEBHOOK_TOKEN = os.environ.get("PRECIS_WEBHOOK_TOKEN", "")
+PRECIS_WEBHOOK_SIGNING_SECRET = os.environ.get("PRECIS_WEBHOOK_SIGNING_SECRET", "")
+PRECIS_WEBHOOK_IDEMPOTENT = env_bool("PRECIS_WEBHOOK_IDEMPOTENT", False)
+PRECIS_WEBHOOK_TIMEOUT = float(os.environ.get("PRECIS_WEBHOOK_TIMEOUT", "10"))
+# Absolute links in messages (tracking, unsubscribe, survey links): https://shop.example.com.
+# Without it links are site-relative and email gets no List-Unsubscribe header.
+PRECIS_PUBLIC_BASE_URL = os.environ.get("PRECIS_PUBLIC_BASE_URL", "")
+PRECIS_SHOP_NAME = os.environ.get("PRECIS_SHOP_NAME", "Precis")
+# Optional mailto target added to List-Unsubscribe (the mailbox must be processed by you).
+PRECIS_UNSUBSCRIBE_MAILTO = os.environ.get("PRECIS_UNSUBSCRIBE_MAILTO", "")
+# Product links in templates when a product has no attributes.url: "{sku}" is replaced.
+PRECIS_PRODUCT_URL = os.environ.get("PRECIS_PRODUCT_URL", "")
+PRECIS_TEMPLATE_RECOMMENDATIONS = int(os.environ.get("PRECIS_TEMPLATE_RECOMMENDATIONS", "5"))
+# Public tracking links: requests per client address per hour and kind of link (0 = no limit).
+PRECIS_TRACKING_REQUESTS_PER_HOUR = int(os.environ.get("PRECIS_TRACKING_REQUESTS_PER_HOUR", "1000"))
+# The generic bounce/complaint webhook checks X-Precis-Signature (HMAC-SHA256 of the body)
+# with this secret; empty closes the webhook.
+PRECIS_WEBHOOK_SECRET = os.environ.get("PRECIS_WEBHOOK_SECRET", "")
+# django-anymail: ESP credentials and the webhook basic-auth secret ("user:password") for
+# /api/campaigns/webhooks/anymail/<esp>/tracking/.
+ANYMAIL = {
+    key.removeprefix("ANYMAIL_"): value
+    for key, value in os.environ.items()
+    if key.startswith("ANYMAIL_") and key != "ANYMAIL_"
+}
+# --- end of Campaign channels ------------------------------------------------------------

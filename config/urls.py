@@ -20,7 +20,9 @@ urlpatterns = [
     path("api/", include("customers.api_urls")),
     path("api/", include("segments.api_urls")),
     path("api/", include("analytics.api_urls")),
+    path("api/", include("campaigns.api_urls")),
     path("api/", include("surveys.api_urls")),
+    path("t/", include("campaigns.tracking.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -1,5 +1,6 @@
 """Writes to customer data: bulk ingestion from the API and CSV imports run as jobs."""
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from customers.ingestion.errors import IngestionError, RowError
 from customers.ingestion.formats import FORMATS, ORDER_LINES
 from customers.ingestion.upsert import frame_upsert
 from customers.ingestion.validation import ROW, frame_validate
+from customers.models import Customer
 from jobs.models import Job
 from jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
 
@@ -201,3 +203,18 @@ def import_job_run(*, job_id: Any) -> None:
 
 def import_report_path(*, job_id: Any) -> Path:
     return import_dir(job_id) / "errors.csv"
+
+
+CONSENT_FIELDS = {"email": ("email_opt_in", "email_opt_in_at"), "sms": ("sms_opt_in", "sms_opt_in_at")}
+
+
+def customer_consent_withdraw(*, customer_id: int, channel: str, at: dt.datetime | None = None) -> bool:
+    """Turn the customer's consent for ``channel`` ("email" or "sms") off: an unsubscribe
+    link, a hard bounce or a spam complaint. Idempotent: True only when consent was on,
+    and only then does the consent timestamp move."""
+    opt_in, opt_in_at = CONSENT_FIELDS[channel]
+    now = at or timezone.now()
+    changed = Customer.objects.filter(pk=customer_id, **{opt_in: True}).update(
+        **{opt_in: False, opt_in_at: now, "updated_at": now}
+    )
+    return bool(changed)

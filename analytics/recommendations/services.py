@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from celery import current_app
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -28,6 +28,7 @@ from analytics.models import ProductAssociation, ProductRecommendation, Recommen
 from analytics.recommendations import model
 from analytics.recommendations import selectors as data
 from customers.models import Customer
+from jobs.bulk import rows_copy
 from jobs.models import Job
 from jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
 
@@ -42,8 +43,6 @@ DEFAULT_MIN_LIFT = 1.0
 DEFAULT_MAX_RULE_LENGTH = 3
 MIN_RULE_BASKETS = 3
 MAX_RULES = 5_000
-SQLITE_INSERT_ROWS = 20_000
-COPY_ROWS = 500_000
 
 Progress = Callable[[float, str], None]
 
@@ -133,21 +132,6 @@ def rules_mine(*, min_support: float, min_confidence: float, min_lift: float, ma
     return rules.head(MAX_RULES)
 
 
-def _copy_rows(table: str, columns: list[str], frame: pd.DataFrame) -> None:
-    """Bulk-write a frame: COPY on PostgreSQL, batched executemany on SQLite."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for start in range(0, len(frame), COPY_ROWS):  # bounded memory: 10M rows are ~400 MB of text
-                    block = frame.iloc[start : start + COPY_ROWS]
-                    copy.write(block.to_csv(sep="\t", header=False, index=False, na_rep="\\N", float_format="%.9g"))
-        else:
-            statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
-            for start in range(0, len(frame), SQLITE_INSERT_ROWS):
-                block = frame.iloc[start : start + SQLITE_INSERT_ROWS].astype(object)
-                cursor.executemany(statement, block.itertuples(index=False, name=None))
-
-
 def recommendations_store(*, run: RecommendationRun, shop: ShopData, top: model.TopN, rules: pd.DataFrame) -> None:
     """Write the run's top-N and rules (set-based), activate it, drop older runs' rows."""
     recommendations = pd.DataFrame({
@@ -159,7 +143,7 @@ def recommendations_store(*, run: RecommendationRun, shop: ShopData, top: model.
         "source": top.source,
     })  # fmt: skip
     columns = list(recommendations.columns)
-    _copy_rows(ProductRecommendation._meta.db_table, columns, recommendations)
+    rows_copy(ProductRecommendation._meta.db_table, columns, recommendations)
     if len(rules):
         associations = pd.DataFrame({
             "run_id": run.pk,
@@ -172,7 +156,7 @@ def recommendations_store(*, run: RecommendationRun, shop: ShopData, top: model.
             "confidence": rules["confidence"],
             "lift": rules["lift"],
         })  # fmt: skip
-        _copy_rows(ProductAssociation._meta.db_table, list(associations.columns), associations)
+        rows_copy(ProductAssociation._meta.db_table, list(associations.columns), associations)
     with transaction.atomic():
         RecommendationRun.objects.filter(active=True).exclude(pk=run.pk).update(active=False)
         RecommendationRun.objects.filter(pk=run.pk).update(active=True)

@@ -14,11 +14,12 @@ from typing import Any
 
 import pandas as pd
 from django.apps import apps
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 from customers.ingestion.errors import IngestionError, RowError
 from customers.ingestion.formats import Format, ValueType
 from customers.ingestion.validation import JSON, ROW, Validated, records_key
+from customers.signals import orders_saved
 
 STAGE = "precis_ingest_stage"
 SEQ = "_seq"  # unique per staged record (``_row`` is not: nested order lines share their order's)
@@ -281,6 +282,20 @@ def _build_upsert(
 CONSENT_SOURCE = {at: flag for flag, at in CONSENT.items()}
 
 
+def _orders_saved_on_commit() -> None:
+    """After the batch commits, tell other apps which of its orders carry a coupon code
+    (customers.signals.orders_saved; campaigns record the redemptions)."""
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT o.id FROM {STAGE} s JOIN customers_order o ON o.external_id = s.{qn('order_id')} "
+            f"WHERE s.{qn('coupon_code')} <> ''"
+        )
+        order_ids = [row[0] for row in cursor.fetchall()]
+    if order_ids:
+        transaction.on_commit(lambda: orders_saved.send(sender=apps.get_model(MODELS["orders"]), order_ids=order_ids))
+
+
 def frame_upsert(fmt: Format, validated: Validated, *, now: datetime) -> WriteResult:
     """Insert new records and update changed ones; report records whose references are
     unknown. Counts: inserted (new), updated (changed), unchanged (identical re-sends)."""
@@ -319,6 +334,8 @@ def frame_upsert(fmt: Format, validated: Validated, *, now: datetime) -> WriteRe
                 affected = max(cursor.rowcount, 0)
                 result.inserted = staged - existing
                 result.updated = affected - result.inserted
+        if fmt.kind == "orders" and "coupon_code" in validated.present:
+            _orders_saved_on_commit()
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")

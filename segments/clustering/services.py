@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
+from jobs.bulk import rows_copy
 from jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
 from segments.clustering import model
 from segments.clustering.catalogue import CLUSTER_FEATURES, feature_label, traits_description
@@ -44,7 +45,6 @@ CLUSTERING_JOB_KIND = "clustering"
 MAX_SAMPLE_SIZE = 1_000_000
 MEMBER_TABLE = ClusterMember._meta.db_table
 FEATURES_TABLE = CustomerFeatures._meta.db_table
-SQLITE_INSERT_ROWS = 50_000
 
 
 # --- starting a run ---------------------------------------------------------------------
@@ -293,25 +293,10 @@ def _run_finish(run: ClusteringRun, *, customer_ids: np.ndarray, labels: np.ndar
     return True
 
 
-def _copy_rows(table: str, columns: Sequence[str], frame: pd.DataFrame) -> None:
-    """Append rows: COPY on PostgreSQL, batched executemany on SQLite."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            text = frame.to_csv(sep="\t", header=False, index=False)
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                copy.write(text)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-            for start in range(0, len(frame), SQLITE_INSERT_ROWS):
-                block = frame.iloc[start : start + SQLITE_INSERT_ROWS]
-                cursor.executemany(statement, block.itertuples(index=False, name=None))
-
-
 def _members_write(*, run_id: int, customer_ids: np.ndarray, clusters: np.ndarray) -> None:
     frame = pd.DataFrame({"run_id": np.full(len(customer_ids), run_id, dtype=np.int64),
                           "customer_id": customer_ids, "cluster": clusters})  # fmt: skip
-    _copy_rows(MEMBER_TABLE, ["run_id", "customer_id", "cluster"], frame)
+    rows_copy(MEMBER_TABLE, ["run_id", "customer_id", "cluster"], frame)
 
 
 def _null_safe_differs() -> str:
@@ -420,7 +405,7 @@ def _assign_staged(stage: pd.DataFrame) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {ASSIGN_STAGE}")
         cursor.execute(f"CREATE TEMPORARY TABLE {ASSIGN_STAGE} (customer_id bigint PRIMARY KEY, cluster smallint)")
-    _copy_rows(ASSIGN_STAGE, ["customer_id", "cluster"], stage)
+    rows_copy(ASSIGN_STAGE, ["customer_id", "cluster"], stage)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {ASSIGN_STAGE}")
