@@ -131,7 +131,8 @@ def bench_generate(repeat: int = REPEAT) -> list[Measurement]:
         f"os.urandom, COPY in chunks of 250,000 into campaigns_coupon (indexes: {indexes}; foreign keys to pool, "
         f"customer and message), a commit per chunk; reference: secrets.token_bytes + bytes.translate, a Python set, "
         f"one COPY into a table with a primary key and a unique code index; every run checked: {CODES:,} distinct "
-        f"codes of the alphabet; reference p95 {percentile(reference_seconds, 95):,.1f} s"
+        f"codes of the alphabet; reference p95 {percentile(reference_seconds, 95):,.1f} s; runs (product / "
+        f"reference, s): {', '.join(f'{p:.1f} / {r:.1f}' for p, r in zip(product_seconds, reference_seconds))}"
     )
     return [
         Measurement(
@@ -150,6 +151,7 @@ BENCHES = {"generate": "bench_generate"}
 
 
 def run(context: dict, only: list[str] | None = None) -> None:
+    load = os.getloadavg()[0]
     measurements = []
     for key, name in BENCHES.items():
         if only and key not in only:
@@ -157,6 +159,9 @@ def run(context: dict, only: list[str] | None = None) -> None:
         print(f"running {name}", flush=True)
         measurements += globals()[name]()
     # Other work on the machine slows both sides alike; the ratio is the figure to compare.
-    context = context | {"load average (1, 5, 15 min) after": ", ".join(f"{v:.1f}" for v in os.getloadavg())}
+    context = context | {
+        "load average (1 min) before": f"{load:.1f}",
+        "load average (1, 5, 15 min) after": ", ".join(f"{v:.1f}" for v in os.getloadavg()),
+    }
     path = write_results("coupons", measurements, context)
     print(f"wrote {path}")

@@ -11,3 +11,8 @@ class CampaignsConfig(AppConfig):
         from campaigns.tracking import receivers as tracking_receivers  # noqa: F401
 
         churn_enrollment_register(targets=retention_targets, handler=retention_enroll)
+
+        from campaigns.tiers.profile import customer_tier_panel
+        from customers.profile_panels import profile_panel_register
+
+        profile_panel_register(customer_tier_panel, order=50)

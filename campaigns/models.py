@@ -8,6 +8,7 @@ workers send the queued rows in batches. Tracking, redemptions and conversions h
 the message. See docs/campaigns.md.
 """
 
+import datetime as dt
 import secrets
 
 from django.db import models
@@ -365,8 +366,8 @@ class SendingPolicy(models.Model):
     zone) and the frequency cap across all campaigns."""
 
     quiet_hours_enabled = models.BooleanField(_("quiet hours"), default=True)
-    quiet_start = models.TimeField(_("quiet from"), default="21:00")
-    quiet_end = models.TimeField(_("quiet until"), default="09:00")
+    quiet_start = models.TimeField(_("quiet from"), default=dt.time(21, 0))
+    quiet_end = models.TimeField(_("quiet until"), default=dt.time(9, 0))
     frequency_cap_messages = models.PositiveIntegerField(
         _("at most messages"), default=3, help_text=_("0: no frequency cap.")
     )

@@ -86,23 +86,14 @@ def audience_frame(campaign: Campaign, *, customer_ids: list[int] | None = None)
 
 def variant_weights(campaign: Campaign, variants: list[Variant], occurrence: int) -> list[int]:
     """The planned weights, or (recurring campaign with Thompson sampling, after the first
-    occurrence) each variant's posterior chance of being best so far, in thousandths."""
+    occurrence) weights from each variant's posterior chance of being best so far."""
     planned = [max(1, variant.weight) for variant in variants]
     if not (campaign.thompson_sampling and occurrence > 0 and len(variants) > 1):
         return planned
-    from campaigns.experiments.selectors import variant_results
-    from campaigns.experiments.thompson import thompson_weights
+    from campaigns.experiments.selectors import variant_weights_next
 
-    results = {result.variant_id: result for result in variant_results(campaign_id=campaign.pk)}
-    metric = (
-        "opens"
-        if campaign.winner_metric == Campaign.WinnerMetric.OPEN
-        else ("clicks" if campaign.winner_metric == Campaign.WinnerMetric.CLICK else "conversions")
-    )
-    successes = [getattr(results.get(v.pk), metric, 0) or 0 for v in variants]
-    trials = [getattr(results.get(v.pk), "sent", 0) or 0 for v in variants]
-    shares = thompson_weights(np.asarray(successes), np.asarray(trials))
-    return [max(1, int(round(share * 1000))) for share in shares]
+    learned = variant_weights_next(campaign_id=campaign.pk)
+    return [learned.get(variant.pk, weight) for variant, weight in zip(variants, planned, strict=True)]
 
 
 def message_rows(

@@ -14,19 +14,27 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns.models import Campaign, TierChange
+from campaigns.models import Campaign, Dispatch, Message, TierChange
 from campaigns.sending.dispatch import dispatch_start
+from campaigns.sending.freeze import trigger_repeat_days
 from customers.models import Event, EventType, Order
 from segments.models import CustomerFeatures, SegmentMembership
 
 CHURN_CHECK_EVERY = dt.timedelta(hours=1)
+# Segment entries and tier changes are stamped with the time their refresh started but
+# become visible when it commits: look back this far so none slips past the cursor (the
+# customers already handed over are left out below).
+LOOKBACK = dt.timedelta(hours=1)
 
 
 def _segment_entries(campaign: Campaign, since: dt.datetime, now: dt.datetime) -> list[int]:
     if campaign.trigger_segment_id is None:
         return []
     entries = SegmentMembership.objects.filter(
-        segment_id=campaign.trigger_segment_id, left_at__isnull=True, entered_at__gt=since, entered_at__lte=now
+        segment_id=campaign.trigger_segment_id,
+        left_at__isnull=True,
+        entered_at__gt=since - LOOKBACK,
+        entered_at__lte=now,
     )
     return list(entries.values_list("customer_id", flat=True).distinct())
 
@@ -55,7 +63,7 @@ def _churn_risks(campaign: Campaign, since: dt.datetime, now: dt.datetime) -> li
 
 
 def _tier_changes(campaign: Campaign, since: dt.datetime, now: dt.datetime) -> list[int]:
-    changes = TierChange.objects.filter(changed_at__gt=since, changed_at__lte=now)
+    changes = TierChange.objects.filter(changed_at__gt=since - LOOKBACK, changed_at__lte=now)
     changes = changes.filter(to_tier=campaign.trigger_tier) if campaign.trigger_tier else changes.exclude(to_tier="")
     return list(changes.values_list("customer_id", flat=True).distinct())
 
@@ -68,6 +76,22 @@ TRIGGER_SOURCES = {
 }
 
 
+def _not_yet_handed_over(campaign: Campaign, customer_ids: list[int], now: dt.datetime) -> list[int]:
+    """Leave out customers who got this campaign within the repeat period, or who are in
+    one of its dispatches still being frozen."""
+    if not customer_ids:
+        return []
+    recent = now - dt.timedelta(days=trigger_repeat_days())
+    reached = set(
+        Message.objects.filter(campaign=campaign, created_at__gte=recent, customer_id__in=customer_ids).values_list(
+            "customer_id", flat=True
+        )
+    )
+    for pending in campaign.dispatches.filter(status=Dispatch.Status.FREEZING).values_list("customer_ids", flat=True):
+        reached.update(pending)
+    return sorted(set(customer_ids) - reached)
+
+
 def triggers_poll(*, now: dt.datetime | None = None) -> dict[int, int]:
     """Start a dispatch for each triggered campaign with newly qualifying customers;
     returns campaign id → customers handed over."""
@@ -78,7 +102,8 @@ def triggers_poll(*, now: dt.datetime | None = None) -> dict[int, int]:
         since = campaign.trigger_checked_at or now
         if campaign.trigger == Campaign.Trigger.CHURN_RISK and now - since < CHURN_CHECK_EVERY:
             continue  # keep the cursor: the hour is counted from the last real look
-        customer_ids = TRIGGER_SOURCES[campaign.trigger](campaign, since, now) if campaign.trigger else []
+        found = TRIGGER_SOURCES[campaign.trigger](campaign, since, now) if campaign.trigger else []
+        customer_ids = _not_yet_handed_over(campaign, found, now)
         with transaction.atomic():
             moved = Campaign.objects.filter(pk=campaign.pk, trigger_checked_at=campaign.trigger_checked_at).update(
                 trigger_checked_at=now
@@ -107,7 +132,10 @@ def retention_targets():
 
 
 def retention_enroll(target: str, customer_ids: Sequence[int]) -> int:
-    """Enrol alerted customers into the chosen churn-triggered campaign now."""
+    """Enrol alerted customers into the chosen churn-triggered campaign now (those who got
+    it within the repeat period are left out)."""
     campaign = Campaign.objects.get(pk=int(target), status=Campaign.Status.SCHEDULED)
-    dispatch_start(campaign_id=campaign.pk, customer_ids=list(customer_ids))
-    return len(customer_ids)
+    fresh = _not_yet_handed_over(campaign, list(customer_ids), timezone.now())
+    if fresh:
+        dispatch_start(campaign_id=campaign.pk, customer_ids=fresh)
+    return len(fresh)

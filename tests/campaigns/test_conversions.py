@@ -204,3 +204,16 @@ def test_recent_attribution_covers_the_campaigns_sent_lately():
     assert list(Conversion.objects.values_list("campaign_id", flat=True)) == [recent.pk]
     assert conversions_attribute_recent(days=30, now=now) == 0
     assert conversions_attribute(campaign_id=old.pk) == 1
+
+
+def test_recent_attribution_credits_an_order_once_when_both_campaigns_are_in_scope():
+    first, first_variants, first_dispatch = campaign_create()
+    second, second_variants, second_dispatch = campaign_create()
+    (customer,) = customers_create(1)
+    messages_create(first_dispatch, [customer], variant=first_variants["A"], sent_at=T0)
+    (latest,) = messages_create(second_dispatch, [customer], variant=second_variants["B"], sent_at=T0 + DAY)
+    order = order_create(customer, T0 + 2 * DAY)
+    assert conversions_attribute_recent(days=30) == 1
+    assert credited() == {order.pk: (latest.pk, "send")}
+    assert conversions_attribute(campaign_id=first.pk) == 0
+    assert conversions_attribute(campaign_id=second.pk) == 0

@@ -144,8 +144,8 @@ def test_churn_risk_trigger_looks_hourly_and_reaches_a_customer_once(db, outbox,
                                         churn_risk=risk)  # fmt: skip
     assert tick_later(django_capture_on_commit_callbacks, hours=0.5) == {}
     assert tick_later(django_capture_on_commit_callbacks, hours=1.1) == {campaign.pk: 1}
-    assert tick_later(django_capture_on_commit_callbacks, hours=2.2) == {campaign.pk: 1}  # handed over again ...
-    assert list(Message.objects.values_list("customer_id", flat=True)) == [risky.pk]  # ... but not sent twice
+    assert tick_later(django_capture_on_commit_callbacks, hours=2.2) == {}  # still at risk, but reached already
+    assert list(Message.objects.values_list("customer_id", flat=True)) == [risky.pk]
 
 
 def test_churn_alerts_page_can_enroll_into_a_churn_campaign(db, outbox, django_capture_on_commit_callbacks):
@@ -158,3 +158,15 @@ def test_churn_alerts_page_can_enroll_into_a_churn_campaign(db, outbox, django_c
     with django_capture_on_commit_callbacks(execute=True):
         assert retention_enroll(str(campaign.pk), [c.pk for c in customers]) == 2
     assert Message.objects.filter(status=Message.Status.SENT).count() == 2
+
+
+def test_an_entry_stamped_before_the_cursor_but_committed_after_it_is_not_missed(
+    db, outbox, django_capture_on_commit_callbacks
+):
+    vip = Segment.objects.create(name="vip", kind=Segment.Kind.STATIC)
+    campaign = triggered(Campaign.Trigger.SEGMENT_ENTRY, django_capture_on_commit_callbacks, trigger_segment=vip)
+    assert tick_later(django_capture_on_commit_callbacks, hours=0.01) == {}
+    late = CustomerFactory()  # a refresh that started 10 minutes ago commits only now
+    SegmentMembership.objects.create(segment=vip, customer=late, entered_at=timezone.now() - dt.timedelta(minutes=10))
+    assert tick_later(django_capture_on_commit_callbacks, hours=0.02) == {campaign.pk: 1}
+    assert tick_later(django_capture_on_commit_callbacks, hours=0.03) == {}
