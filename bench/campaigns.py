@@ -173,9 +173,12 @@ def _check_outbox(outbox: Path, emails: list[str]) -> None:
 
 
 def _cleanup(campaign, segment) -> None:
-    from campaigns.models import Message
+    """Set-based: the ORM's cascade would fetch 100,000 messages into Python first."""
+    from django.db import connection
 
-    Message.objects.filter(campaign=campaign).delete()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM campaigns_message WHERE campaign_id = %s", [campaign.pk])
+        cursor.execute("DELETE FROM segments_segmentmembership WHERE segment_id = %s", [segment.pk])
     campaign.delete()
     segment.delete()
 

@@ -126,13 +126,14 @@ def bench_generate(repeat: int = REPEAT) -> list[Measurement]:
     indexes = _one(
         "SELECT string_agg(indexname, ', ' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'campaigns_coupon'"
     )[0]
+    pairs = ", ".join(f"{p:.1f} / {r:.1f}" for p, r in zip(product_seconds, reference_seconds, strict=True))
     notes = (
         f"{CODES:,} codes of {LENGTH} characters per run, {repeat} runs each, interleaved; product: NumPy codes from "
         f"os.urandom, COPY in chunks of 250,000 into campaigns_coupon (indexes: {indexes}; foreign keys to pool, "
         f"customer and message), a commit per chunk; reference: secrets.token_bytes + bytes.translate, a Python set, "
         f"one COPY into a table with a primary key and a unique code index; every run checked: {CODES:,} distinct "
         f"codes of the alphabet; reference p95 {percentile(reference_seconds, 95):,.1f} s; runs (product / "
-        f"reference, s): {', '.join(f'{p:.1f} / {r:.1f}' for p, r in zip(product_seconds, reference_seconds))}"
+        f"reference, s): {pairs}"
     )
     return [
         Measurement(

@@ -12,6 +12,7 @@ sender relies on it when it cannot know whether a claimed message left before a 
 died.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,9 @@ class DeliveryOutcome:
     error: str = ""
 
 
+OutcomeHook = Callable[[DeliveryOutcome], None]
+
+
 def http_status_temporary(status: int) -> bool:
     """408 (timeout), 425 (too early), 429 (throttled) and every 5xx are worth retrying."""
     return status in (408, 425, 429) or status >= 500
@@ -51,8 +55,17 @@ class ChannelBackend:
     channel: str = ""
     idempotent: bool = False
 
-    def send_many(self, messages: list[OutgoingMessage]) -> list[DeliveryOutcome]:
+    def send_many(self, messages: list[OutgoingMessage], *, each: OutcomeHook | None = None) -> list[DeliveryOutcome]:
+        """One outcome per message, in order. ``each`` is called with every outcome as soon as
+        it is known: a sender that cannot count on idempotency records each hand-over at once
+        while the batch keeps one connection."""
         raise NotImplementedError
+
+    @staticmethod
+    def reported(outcome: DeliveryOutcome, each: OutcomeHook | None) -> DeliveryOutcome:
+        if each is not None:
+            each(outcome)
+        return outcome
 
     @staticmethod
     def failed(message: OutgoingMessage, error: str, *, temporary: bool) -> DeliveryOutcome:

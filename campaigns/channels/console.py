@@ -6,7 +6,7 @@ import json
 import sys
 from typing import TextIO
 
-from campaigns.channels.base import ChannelBackend, DeliveryOutcome, OutgoingMessage
+from campaigns.channels.base import ChannelBackend, DeliveryOutcome, OutcomeHook, OutgoingMessage
 
 
 class ConsoleChannelBackend(ChannelBackend):
@@ -16,7 +16,7 @@ class ConsoleChannelBackend(ChannelBackend):
         self.channel = channel
         self.stream = stream
 
-    def send_many(self, messages: list[OutgoingMessage]) -> list[DeliveryOutcome]:
+    def send_many(self, messages: list[OutgoingMessage], *, each: OutcomeHook | None = None) -> list[DeliveryOutcome]:
         stream = self.stream or sys.stdout
         outcomes = []
         for message in messages:
@@ -26,6 +26,7 @@ class ConsoleChannelBackend(ChannelBackend):
             else:
                 record["text"] = message.text
             stream.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-            outcomes.append(DeliveryOutcome(message.message_id, ok=True, provider_id=f"console-{message.message_id}"))
+            outcome = DeliveryOutcome(message.message_id, ok=True, provider_id=f"console-{message.message_id}")
+            outcomes.append(self.reported(outcome, each))
         stream.flush()
         return outcomes

@@ -30,7 +30,7 @@ from django.core.mail.utils import DNS_NAME
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 
-from campaigns.channels.base import ChannelBackend, DeliveryOutcome, OutgoingMessage, http_status_temporary
+from campaigns.channels.base import ChannelBackend, DeliveryOutcome, OutcomeHook, OutgoingMessage, http_status_temporary
 from campaigns.channels.sinks import MessageFileEmailBackend
 
 LOCMEM_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -135,16 +135,17 @@ class EmailChannelBackend(ChannelBackend):
         email.metadata = {METADATA_KEY: str(message.message_id)}
         return email
 
-    def send_many(self, messages: list[OutgoingMessage]) -> list[DeliveryOutcome]:
+    def send_many(self, messages: list[OutgoingMessage], *, each: OutcomeHook | None = None) -> list[DeliveryOutcome]:
         if not messages:
             return []
         try:
             connection = get_connection(self.backend_path, fail_silently=False, **self.backend_options)
             connection.open()
         except Exception as error:  # no connection: nothing in the batch was sent
-            return [self.failed(m, _describe(error), temporary=error_temporary(error)) for m in messages]
+            failed = [self.failed(m, _describe(error), temporary=error_temporary(error)) for m in messages]
+            return [self.reported(outcome, each) for outcome in failed]
         try:
-            return [self._send_one(connection, message) for message in messages]
+            return [self.reported(self._send_one(connection, message), each) for message in messages]
         finally:
             with contextlib.suppress(Exception):  # closing a broken session must not lose the outcomes
                 connection.close()

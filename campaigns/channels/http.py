@@ -22,7 +22,7 @@ import json
 import requests
 from django.conf import settings
 
-from campaigns.channels.base import ChannelBackend, DeliveryOutcome, OutgoingMessage, http_status_temporary
+from campaigns.channels.base import ChannelBackend, DeliveryOutcome, OutcomeHook, OutgoingMessage, http_status_temporary
 
 SIGNATURE_HEADER = "X-Precis-Signature"
 
@@ -69,10 +69,11 @@ class HttpChannelBackend(ChannelBackend):
             body["payload"] = message.payload
         return body
 
-    def send_many(self, messages: list[OutgoingMessage]) -> list[DeliveryOutcome]:
+    def send_many(self, messages: list[OutgoingMessage], *, each: OutcomeHook | None = None) -> list[DeliveryOutcome]:
         if not self.url:
-            return [self.failed(m, f"PRECIS_{self.channel.upper()}_URL is not set", temporary=True) for m in messages]
-        return [self._send_one(message) for message in messages]
+            unset = f"PRECIS_{self.channel.upper()}_URL is not set"
+            return [self.reported(self.failed(m, unset, temporary=True), each) for m in messages]
+        return [self.reported(self._send_one(message), each) for message in messages]
 
     def _send_one(self, message: OutgoingMessage) -> DeliveryOutcome:
         body = json.dumps(self.request_body(message), ensure_ascii=False, default=str).encode()

@@ -231,9 +231,8 @@ def batch_send(*, claimed: list[tuple[int, int]], backend, variants: VariantCach
         outcomes_record(broken, result)
     if backend.idempotent:
         outcomes_record(backend.send_many(outgoing), result)
-    else:
-        for message in outgoing:  # recorded one by one: a killed worker repeats at most one
-            outcomes_record(backend.send_many([message]), result)
+    else:  # recorded one by one as handed over: a killed worker repeats at most one
+        backend.send_many(outgoing, each=lambda outcome: outcomes_record([outcome], result))
 
 
 def dispatch_drain(*, dispatch_id: int, budget_seconds: float | None = None) -> DrainResult:

@@ -174,7 +174,7 @@ class FlakyBackend:
     def __init__(self, temporary: set[str], permanent: set[str]):
         self.temporary, self.permanent, self.delivered = temporary, permanent, []
 
-    def send_many(self, messages):
+    def send_many(self, messages, *, each=None):
         from campaigns.channels.base import DeliveryOutcome
 
         outcomes = []
@@ -280,3 +280,31 @@ def test_cancel_skips_everything_not_yet_sent(audience, outbox):
     assert Message.objects.filter(skip_reason=Message.SkipReason.CANCELLED).count() == 40
     assert Dispatch.objects.get(pk=dispatch.pk).status == Dispatch.Status.CANCELLED
     assert outbox_files(outbox) == []
+
+
+def test_a_non_idempotent_backend_has_each_message_recorded_as_it_is_handed_over(audience, monkeypatch):
+    """With SMTP-like backends each hand-over is recorded before the next message goes,
+    so a worker killed mid-batch leaves at most one message to be repeated."""
+    from campaigns.sending import drain
+    from campaigns.sending.freeze import dispatch_freeze
+
+    seen_sent_before = []
+
+    class Smtpish(FlakyBackend):
+        idempotent = False
+
+        def send_many(self, messages, *, each=None):
+            outcomes = []
+            for message in messages:
+                seen_sent_before.append(Message.objects.filter(status=Message.Status.SENT).count())
+                (outcome,) = super().send_many([message])
+                each(outcome)
+                outcomes.append(outcome)
+            return outcomes
+
+    monkeypatch.setattr(drain, "backend_for", lambda channel: Smtpish(set(), set()))
+    campaign = campaign_for(audience["segment"])
+    dispatch = dispatch_freeze(dispatch_id=sending.dispatch_create(campaign_id=campaign.pk).pk)
+    dispatch_drain(dispatch_id=dispatch.pk)
+    assert seen_sent_before == list(range(40))
+    assert Message.objects.filter(status=Message.Status.SENT).count() == 40
