@@ -225,6 +225,9 @@ class Dispatch(models.Model):
     occurrence = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.FREEZING)
     audience = models.BigIntegerField(_("audience"), default=0)
+    sent = models.BigIntegerField(
+        _("sent"), default=0, help_text="Counted as batches are recorded; exact once the dispatch is done."
+    )
     customer_ids = models.JSONField(
         default=list, blank=True, help_text="Triggered dispatches: the customers who triggered it."
     )

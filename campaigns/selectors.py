@@ -97,7 +97,8 @@ def campaign_audience_estimate(*, campaign: Campaign) -> AudienceEstimate:
 
 def campaign_list(*, status: str | None = None, search: str = "") -> QuerySet[Campaign]:
     """Campaigns newest first, each with ``audience_size`` (sum of its audience segments'
-    sizes: an upper bound, cheap enough for a list) and ``sent_count`` (messages sent)."""
+    sizes: an upper bound, cheap enough for a list) and ``sent_count`` (messages sent, from the
+    dispatches' counters)."""
     sizes = (
         Campaign.audience_segments.through.objects.filter(campaign_id=OuterRef("pk"))
         .order_by()
@@ -105,11 +106,13 @@ def campaign_list(*, status: str | None = None, search: str = "") -> QuerySet[Ca
         .annotate(total=Sum("segment__size"))
         .values("total")
     )
+    # The dispatches' counters, not a count of message rows: a list page must not scan the
+    # messages of every large send.
     sent = (
-        Message.objects.filter(campaign_id=OuterRef("pk"), status=Message.Status.SENT)
+        Dispatch.objects.filter(campaign_id=OuterRef("pk"))
         .order_by()
         .values("campaign_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Sum("sent"))
         .values("n")
     )
     campaigns = Campaign.objects.annotate(

@@ -253,9 +253,10 @@ def dispatch_drain(*, dispatch_id: int, budget_seconds: float | None = None) -> 
         claimed = batch_claim(dispatch=dispatch, campaign=campaign, size=size, result=result)
         if not claimed:
             break
+        sent_before = result.sent
         batch_send(claimed=claimed, backend=backend, variants=variants, result=result)
         still = Dispatch.objects.filter(pk=dispatch_id, status=Dispatch.Status.SENDING).update(
-            heartbeat_at=timezone.now()
+            heartbeat_at=timezone.now(), sent=F("sent") + (result.sent - sent_before)
         )
         if not still:  # paused or cancelled meanwhile
             return result
@@ -289,15 +290,16 @@ def dispatch_settle(*, dispatch_id: int) -> float | None:
             dispatch.winner_due_at = now + dt.timedelta(hours=campaign.winner_after_hours)
             dispatch.save(update_fields=["status", "winner_due_at"])
             return None
-        dispatch.status = Dispatch.Status.DONE
-        dispatch.finished_at = now
-        dispatch.save(update_fields=["status", "finished_at"])
         counts = dict(
             Message.objects.filter(dispatch_id=dispatch_id)
             .values("status")
             .annotate(n=Count("pk"))
             .values_list("status", "n")
         )
+        dispatch.status = Dispatch.Status.DONE
+        dispatch.finished_at = now
+        dispatch.sent = counts.get(Status.SENT, 0)
+        dispatch.save(update_fields=["status", "finished_at", "sent"])
         if campaign.schedule_kind in (Campaign.ScheduleKind.NOW, Campaign.ScheduleKind.AT):
             if campaign.status == Campaign.Status.SENDING:
                 campaign_transition(

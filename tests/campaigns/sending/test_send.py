@@ -48,8 +48,12 @@ def test_every_consenting_customer_gets_one_message_and_the_rest_are_skipped_wit
     dispatch.refresh_from_db()
     campaign.refresh_from_db()
     assert dispatch.status == Dispatch.Status.DONE
+    assert dispatch.sent == 40
     assert campaign.status == Campaign.Status.SENT
     assert campaign.events.filter(action=CampaignEvent.Action.SENT).count() == 1
+    from campaigns.selectors import campaign_list
+
+    assert campaign_list().get(pk=campaign.pk).sent_count == 40
     progress = dispatch_progress(dispatch_id=dispatch.pk)
     assert (progress.sent, progress.skipped, progress.percent, progress.done) == (40, 8, 100, True)
 
