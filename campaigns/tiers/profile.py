@@ -11,12 +11,13 @@ HISTORY_SHOWN = 20
 
 
 def customer_tier_panel(customer: Customer) -> tuple[str, dict[str, Any]] | None:
-    """Nothing to show for a customer who has no tier, never changed tier, while the shop
-    defines no tiers."""
+    """Nothing to show while the shop defines no tiers and the customer's tier never
+    changed (the profile's header already shows an imported tier)."""
+    tiers = {tier.name: tier for tier in Tier.objects.all()}  # a handful of rows
     history = list(customer_tier_history(customer_id=customer.pk)[:HISTORY_SHOWN])
-    tier = Tier.objects.filter(name=customer.member_tier).first() if customer.member_tier else None
-    if not (history or customer.member_tier or Tier.objects.exists()):
+    if not (history or tiers):
         return None
+    tier = tiers.get(customer.member_tier)
     return "campaigns/tiers/partials/customer_tier.html", {
         "member_tier": customer.member_tier,
         "tier": tier,

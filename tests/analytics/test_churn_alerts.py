@@ -77,6 +77,8 @@ def test_page_and_api_list_the_alerts(client, api_client, viewer, scored_shop):
 
 
 def test_enrollment_goes_through_the_registered_hook(scored_shop, monkeypatch):
+    # monkeypatch restores whatever the campaigns app registered at start-up afterwards.
+    monkeypatch.setattr(alerts_module, "_targets", None)
     monkeypatch.setattr(alerts_module, "_handler", None)
     with pytest.raises(EnrollmentUnavailable):
         churn_alerts_enroll(alert_ids=[scored_shop.first().pk], target="winback")
@@ -84,12 +86,8 @@ def test_enrollment_goes_through_the_registered_hook(scored_shop, monkeypatch):
     received = []
     churn_enrollment_register(targets=lambda: [RetentionTarget("winback", "Win-back")],
                               handler=lambda target, ids: received.append((target, list(ids))) or len(ids))  # fmt: skip
-    try:
-        picked = list(scored_shop.order_by("pk")[:2])
-        assert churn_alerts_enroll(alert_ids=[a.pk for a in picked], target="winback") == 2
-        assert received == [("winback", sorted(a.customer_id for a in picked))]
-        assert set(ChurnAlert.objects.exclude(enrolled_in="").values_list("pk", flat=True)) == {a.pk for a in picked}
-        assert churn_alerts_enroll(alert_ids=[a.pk for a in picked], target="winback") == 0  # once only
-    finally:
-        monkeypatch.setattr(alerts_module, "_handler", None)
-        monkeypatch.setattr(alerts_module, "_targets", None)
+    picked = list(scored_shop.order_by("pk")[:2])
+    assert churn_alerts_enroll(alert_ids=[a.pk for a in picked], target="winback") == 2
+    assert received == [("winback", sorted(a.customer_id for a in picked))]
+    assert set(ChurnAlert.objects.exclude(enrolled_in="").values_list("pk", flat=True)) == {a.pk for a in picked}
+    assert churn_alerts_enroll(alert_ids=[a.pk for a in picked], target="winback") == 0  # once only
