@@ -312,3 +312,29 @@ def test_a_non_idempotent_backend_has_each_message_recorded_as_it_is_handed_over
     dispatch_drain(dispatch_id=dispatch.pk)
     assert seen_sent_before == list(range(40))
     assert Message.objects.filter(status=Message.Status.SENT).count() == 40
+
+
+def test_each_recipient_gets_their_own_coupon_code_in_the_email(audience, outbox, django_capture_on_commit_callbacks):
+    from campaigns.coupons.services import coupon_pool_create
+    from campaigns.models import Coupon, Variant
+
+    pool = coupon_pool_create(name="Spring", kind="unique", discount_kind="percent", discount_value=15, prefix="SP")
+    campaign = campaign_for(audience["segment"], holdout_percent=10, coupon_pool=pool)
+    Variant.objects.filter(campaign=campaign).update(body_text="Your code: {{ coupon.code }} ({{ coupon.discount }})")
+    launch_now(campaign, django_capture_on_commit_callbacks)
+
+    sent = list(Message.objects.filter(status=Message.Status.SENT).select_related("customer"))
+    codes = [message.coupon_code for message in sent]
+    assert len(sent) == len(set(codes)) > 0 and all(code.startswith("SP") for code in codes)
+    assigned = dict(Coupon.objects.filter(message__isnull=False).values_list("message_id", "code"))
+    assert {message.pk: message.coupon_code for message in sent}.items() <= assigned.items()
+    by_recipient = {}
+    for path in outbox_files(outbox):
+        parsed = email.message_from_bytes(path.read_bytes())
+        text = next(part for part in parsed.walk() if part.get_content_type() == "text/plain")
+        by_recipient[parsed["To"]] = text.get_payload(decode=True).decode()
+    for message in sent:
+        assert f"Your code: {message.coupon_code}" in by_recipient[message.customer.email]
+    # The holdout got nothing, so it holds no code.
+    holdout = Message.objects.filter(skip_reason=Message.SkipReason.HOLDOUT).values_list("pk", flat=True)
+    assert not set(holdout) & set(assigned)
