@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "segments",
     "campaigns",
     "surveys",
+    "reports",
 ]
 
 MIDDLEWARE = [
