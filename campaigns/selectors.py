@@ -56,12 +56,9 @@ def channel_reachable_q(channel: str) -> Q:
     """Customers the sender would not skip for consent or address on ``channel`` (the
     sending package's rule: email needs email consent and an email, SMS SMS consent and a
     phone, a webhook marketing consent on some channel)."""
-    from campaigns.sending.policy import address_column, consent_column
+    from campaigns.sending.policy import address_column, opt_in_q
 
-    consent = Q()
-    for column in consent_column(channel):
-        consent |= Q(**{column: True})
-    return consent & ~Q(**{address_column(channel): ""})
+    return opt_in_q(channel) & ~Q(**{address_column(channel): ""})
 
 
 def audience_estimate(

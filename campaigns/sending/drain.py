@@ -35,11 +35,10 @@ from campaigns.content.rendering import outgoing_render, variant_compile
 from campaigns.models import Campaign, CampaignEvent, Dispatch, Message, Variant
 from campaigns.sending.dispatch import drains_start
 from campaigns.sending.policy import (
-    channel_unsubscribed,
-    consent_column,
     known_zone,
     lease_seconds,
     max_attempts,
+    may_receive,
     quiet_hours_release,
     retry_backoff,
     sending_policy,
@@ -113,16 +112,12 @@ def batch_claim(*, dispatch: Dispatch, campaign: Campaign, size: int, result: Dr
         customer_ids = sorted(int(pk) for pk in batch["customer_id"].unique())
         if policy.frequency_cap_messages:
             _customers_lock(customer_ids)
-        consent_columns = consent_column(campaign.channel)
         people = pd.DataFrame(
-            Customer.objects.filter(pk__in=customer_ids).values_list("pk", "attributes__time_zone", *consent_columns),
-            columns=["customer_id", "time_zone", *consent_columns],
+            Customer.objects.filter(pk__in=customer_ids)
+            .annotate(consent=may_receive(campaign.channel))
+            .values_list("pk", "attributes__time_zone", "consent"),
+            columns=["customer_id", "time_zone", "consent"],
         )
-        people["consent"] = people[consent_columns].astype(bool).any(axis=1)
-        unsubscribed = channel_unsubscribed(campaign.channel)
-        if unsubscribed is not None:
-            gone = set(unsubscribed.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True))
-            people.loc[people["customer_id"].isin(gone), "consent"] = False
         batch = batch.merge(people[["customer_id", "time_zone", "consent"]], on="customer_id", how="left")
         batch["consent"] = batch["consent"].fillna(False).astype(bool)
 

@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import BooleanField, Count, ExpressionWrapper
 from django.utils import timezone
 
 from campaigns.audit import campaign_event_record
 from campaigns.experiments.assignment import audience_groups
 from campaigns.models import Campaign, CampaignEvent, Dispatch, Message, Variant
-from campaigns.sending.policy import address_column, channel_unsubscribed, consent_column
+from campaigns.sending.policy import address_column, channel_unsubscribed, opt_in_q
 from customers.models import Customer
 from jobs.bulk import rows_copy
 from segments.models import SegmentMembership
@@ -73,15 +73,18 @@ def audience_frame(campaign: Campaign, *, customer_ids: list[int] | None = None)
         recent = timezone.now() - dt.timedelta(days=trigger_repeat_days())
         already = Message.objects.filter(campaign=campaign, created_at__gte=recent).values("customer_id")
         customers = customers.exclude(pk__in=already)
-    consent = consent_column(campaign.channel)
-    rows = customers.order_by("pk").values_list("pk", address_column(campaign.channel), *consent)
+    rows = (
+        customers.annotate(consent=ExpressionWrapper(opt_in_q(campaign.channel), output_field=BooleanField()))
+        .order_by("pk")
+        .values_list("pk", address_column(campaign.channel), "consent")
+    )
     sql, params = rows.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         records = cursor.fetchall()
-    frame = pd.DataFrame.from_records(records, columns=["customer_id", "address", *consent], coerce_float=False)
-    frame["consent"] = frame[consent].astype(bool).any(axis=1)
-    return frame[["customer_id", "address", "consent"]]
+    frame = pd.DataFrame.from_records(records, columns=["customer_id", "address", "consent"], coerce_float=False)
+    frame["consent"] = frame["consent"].astype(bool)
+    return frame
 
 
 def variant_weights(campaign: Campaign, variants: list[Variant], occurrence: int) -> list[int]:

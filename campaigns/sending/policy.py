@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 from django.conf import settings
+from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from campaigns.models import Channel, SendingPolicy
 
@@ -17,15 +18,25 @@ def sending_policy() -> SendingPolicy:
     return policy
 
 
-def consent_column(channel: str) -> list[str]:
-    """Customer columns of which at least one must be true to receive on ``channel``.
-    A webhook carries a marketing message to the shop's own system (app push, chat), so it
-    needs marketing consent on some channel."""
+def opt_in_q(channel: str) -> Q:
+    """Customers with consent for ``channel``: email needs ``email_opt_in``, SMS
+    ``sms_opt_in``. A webhook carries a marketing message to the shop's own system (app
+    push, chat), so it needs marketing consent on some channel."""
     if channel == Channel.EMAIL:
-        return ["email_opt_in"]
+        return Q(email_opt_in=True)
     if channel == Channel.SMS:
-        return ["sms_opt_in"]
-    return ["email_opt_in", "sms_opt_in"]
+        return Q(sms_opt_in=True)
+    return Q(email_opt_in=True) | Q(sms_opt_in=True)
+
+
+def may_receive(channel: str) -> ExpressionWrapper:
+    """Consent for ``channel`` now, as a boolean column: opted in, and (webhook) not
+    unsubscribed from an earlier message on it."""
+    condition = opt_in_q(channel)
+    unsubscribed = channel_unsubscribed(channel)
+    if unsubscribed is not None:
+        condition &= ~Q(pk__in=unsubscribed)
+    return ExpressionWrapper(condition, output_field=BooleanField())
 
 
 def channel_unsubscribed(channel: str):
