@@ -18,7 +18,7 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
-PRODUCT_APPS = ("customers", "segments", "campaigns", "analytics", "surveys", "jobs")
+PRODUCT_APPS = ("customers", "segments", "campaigns", "analytics", "surveys", "reports", "jobs")
 ALL_ACTIONS = ("view", "add", "change", "delete")
 
 # (app label, actions) per role. Admin gets every permission, including users and groups.
@@ -29,6 +29,7 @@ ROLE_GRANTS: dict[Role, dict[str, tuple[str, ...]]] = {
         "campaigns": ALL_ACTIONS,
         "surveys": ALL_ACTIONS,
         "analytics": ("view", "add", "change"),  # train models, pick the one in use
+        "reports": ALL_ACTIONS,  # funnel definitions, report refreshes
         "jobs": ("view", "add"),
     },
     Role.ANALYST: {
@@ -37,6 +38,7 @@ ROLE_GRANTS: dict[Role, dict[str, tuple[str, ...]]] = {
         "campaigns": ("view",),
         "surveys": ("view",),
         "analytics": ALL_ACTIONS,
+        "reports": ALL_ACTIONS,
         "jobs": ("view", "add"),
     },
     Role.VIEWER: dict.fromkeys(PRODUCT_APPS, ("view",)),

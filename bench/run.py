@@ -2,7 +2,7 @@
 """One command for the benchmark harness:
 
     .venv/bin/python bench/run.py [--customers 1000000] [--database bench] [--reuse] \
-        [--suite foundation|segments|predictions|surveys|coupons|campaigns]
+        [--suite foundation|segments|predictions|surveys|coupons|campaigns|retention|funnels|dashboard]
 
 Creates (or reuses) a PostgreSQL database, migrates it, loads N customers with the demo
 generator, then times each product operation next to a hand-written reference for the same
@@ -18,7 +18,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SUITES = ["foundation", "segments", "predictions", "surveys", "coupons", "campaigns"]
+SUITES = [
+    "foundation",
+    "segments",
+    "predictions",
+    "surveys",
+    "coupons",
+    "campaigns",
+    "retention",
+    "funnels",
+    "dashboard",
+]
 
 
 def parse_args() -> argparse.Namespace:
@@ -35,7 +45,7 @@ def parse_args() -> argparse.Namespace:
         action="append",
         help=(
             "run only these operations (foundation: list, events, csv; segments: refresh, rules, preview, kmeans; "
-            "predictions: clv, churn; surveys: submit; coupons: generate; campaigns: send)"
+            "predictions: clv, churn; surveys: submit; coupons: generate; campaigns: send; retention: retention; funnels: funnel; dashboard: dashboard)"
         ),
     )
     return parser.parse_args()

@@ -1,7 +1,9 @@
 """Fixtures shared by every test: users in each role, API clients, eager Celery."""
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.roles import Role
@@ -19,6 +21,14 @@ def _celery_eager(settings, request):
         yield
         app.conf.task_always_eager = False
     else:
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request through LocaleMiddleware leaves
+    its language active in the thread, which would leak into the next test's strings."""
+    with translation.override(settings.LANGUAGE_CODE):
         yield
 
 

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reports.retention.cohorts import PERIODS, Retention
+from reports.retention.refresh import retention_refreshed_at
 from reports.retention.selectors import retention_report
 from segments.models import Segment
 
@@ -48,7 +49,9 @@ class RetentionApi(APIView):
     """Acquisition cohorts (the period of each customer's first placed order) of the last
     ``cohorts`` months or weeks: ``matrix[i][k]`` is the share of cohort i's customers who
     ordered k periods after their first (1.0 at k = 0; ``null`` past today). The
-    repurchase rate is the share of cohort customers with two or more orders."""
+    repurchase rate is the share of cohort customers with two or more orders. The figures
+    are as of the last rebuild of the retention tables (hourly for new orders, nightly in
+    full): ``refreshed_at``."""
 
     required_permissions = {"GET": VIEW_PERMISSION}
 
@@ -73,6 +76,9 @@ class RetentionApi(APIView):
         customers = serializers.IntegerField()
         repurchase_rate = serializers.FloatField(allow_null=True)
         active = ActivePeriodSerializer(many=True)
+        refreshed_at = serializers.DateTimeField(
+            allow_null=True, help_text="When the retention tables were last rebuilt from the orders (null: never)."
+        )
 
     @extend_schema(summary="Cohort retention", parameters=[InputSerializer], responses={200: OutputSerializer})
     def get(self, request):
@@ -81,5 +87,6 @@ class RetentionApi(APIView):
         segment = query.validated_data.get("segment")
         retention = retention_report(period=query.validated_data["period"], cohorts=query.validated_data.get("cohorts"),
                                      segment_id=segment.pk if segment else None)  # fmt: skip
-        data = retention_data(retention) | {"segment": segment.pk if segment else None}
+        data = retention_data(retention) | {"segment": segment.pk if segment else None,
+                                            "refreshed_at": retention_refreshed_at()}  # fmt: skip
         return Response(self.OutputSerializer(data).data)

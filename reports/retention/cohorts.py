@@ -8,6 +8,9 @@ of cohort customers with two or more orders (in the same period or not). *Active
 customers* of a period are everyone who ordered in it, including customers acquired
 before the window.
 
+The report reads cohort cells pre-aggregated from the orders (``refresh.py``): per cohort
+and period, the customers active and how many of them reached their second order then.
+
 Periods travel as integers so that offsets are plain subtraction: months since year 0
 (``year * 12 + month - 1``) and weeks since the Monday 1969-12-29.
 """
@@ -80,33 +83,27 @@ def period_of(day: dt.date, period: Period) -> int:
     return int(period_index(pd.Series([pd.Timestamp(day)]), period)[0])
 
 
-def retention_compute(activity: pd.DataFrame, *, period: Period, first: int, last: int) -> Retention:
-    """The cohorts of periods ``first`` … ``last`` from per-customer activity: columns
-    customer_id, period (integer, as ``period_index``) and orders (in that period), one row
-    per customer and period. Rows before ``first`` only say that the customer was acquired
-    earlier (no cohort of the window, but still active); rows after ``last`` are ignored."""
+def retention_compute(cells: pd.DataFrame, *, period: Period, first: int, last: int) -> Retention:
+    """The cohorts of periods ``first`` … ``last`` from cohort cells: columns cohort and
+    period (integers, as ``period_index``), customers (of the cohort active in the period)
+    and repeaters (of them, those whose second order fell in the period). Cells of cohorts
+    before ``first`` only add to the active customers; cells outside the window are ignored."""
     count = last - first + 1
-    customer = activity["customer_id"].to_numpy()
-    when = activity["period"].to_numpy(dtype=np.int64)
-    orders = activity["orders"].to_numpy(dtype=np.int64)
-    codes, _ = pd.factorize(customer)
-    customers = int(codes.max()) + 1 if codes.size else 0
-    first_period = np.full(customers, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_period, codes, when)
+    cohort = cells["cohort"].to_numpy(dtype=np.int64)
+    when = cells["period"].to_numpy(dtype=np.int64)
+    customers = cells["customers"].to_numpy(dtype=np.int64)
+    repeaters = cells["repeaters"].to_numpy(dtype=np.int64)
 
     inside = (when >= first) & (when <= last)
-    active = np.bincount(when[inside] - first, minlength=count)
+    active = np.bincount(when[inside] - first, weights=customers[inside], minlength=count).astype(np.int64)
 
-    cohort_of_row = first_period[codes]
-    in_cohort = inside & (cohort_of_row >= first)
-    cohort = cohort_of_row[in_cohort] - first
-    offset = when[in_cohort] - cohort_of_row[in_cohort]
-    retained = np.bincount(cohort * count + offset, minlength=count * count).reshape(count, count)
+    in_cohort = inside & (cohort >= first)
+    row = cohort[in_cohort] - first
+    offset = when[in_cohort] - cohort[in_cohort]
+    retained = np.bincount(row * count + offset, weights=customers[in_cohort], minlength=count * count)
+    retained = retained.astype(np.int64).reshape(count, count)
     sizes = retained[:, 0].copy()
-
-    orders_per_customer = np.bincount(codes[in_cohort], weights=orders[in_cohort], minlength=customers)
-    repeat = (orders_per_customer >= 2) & (first_period >= first) & (first_period <= last)
-    repeat_customers = np.bincount(first_period[repeat] - first, minlength=count)
+    repeat_customers = np.bincount(row, weights=repeaters[in_cohort], minlength=count).astype(np.int64)
 
     observable = np.arange(count)[None, :] <= (count - 1 - np.arange(count))[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -1,5 +1,7 @@
-"""Reads for the retention report: one grouped query over placed orders (customer ×
-period, in the current time zone), computed into cohorts by ``cohorts.retention_compute``."""
+"""Reads for the retention report. Everyone: the pre-aggregated cohort cells (a few hundred
+rows). A segment: its current members' rows of the per-customer activity table, grouped
+into the same cells in one query. Both are computed into cohorts by
+``cohorts.retention_compute``."""
 
 from __future__ import annotations
 
@@ -7,12 +9,9 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from django.db.models import Case, Count, Subquery, When
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
-from analytics.recommendations.selectors import sql_frame
-from customers.models import Order
 from reports.retention.cohorts import (
     DEFAULT_COHORTS,
     Period,
@@ -22,55 +21,54 @@ from reports.retention.cohorts import (
     period_start,
     retention_compute,
 )
+from reports.retention.models import CohortCell, CustomerPeriodActivity
 from segments.models import SegmentMembership
 
-TRUNCATE = {"month": TruncMonth, "week": TruncWeek}
+_CELL_COLUMNS = ["cohort", "period", "customers", "repeaters"]
 
 
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
-
-
-def customer_period_activity(*, period: Period, start: dt.datetime, end: dt.datetime,
-                             segment_id: int | None = None) -> pd.DataFrame:  # fmt: skip
-    """customer_id, period (integer, see ``cohorts.period_index``) and orders for every
-    customer with a placed order in [start, end), optionally only current members of a
-    segment. A customer who also ordered before ``start`` gets one more row with period -1
-    (acquired earlier): their older orders are grouped into it, never read one by one."""
-    placed = Order.objects.filter(status=Order.Status.PLACED)
-    in_window = placed.filter(ordered_at__gte=start, ordered_at__lt=end)
-    customers = in_window.values("customer_id")
-    if segment_id is not None:
+def cohort_cells(*, period: Period, start: dt.date, end: dt.date, segment_id: int | None = None) -> pd.DataFrame:
+    """Cells of the periods starting in [start, end): cohort and period (integers, see
+    ``cohorts.period_index``), customers and repeaters; for everyone or for the current
+    members of a segment."""
+    if segment_id is None:
+        rows = CohortCell.objects.filter(period=period, period_start__gte=start, period_start__lt=end).values_list(
+            "cohort_start", "period_start", "customers", "repeaters"
+        )
+    else:
         members = SegmentMembership.objects.filter(segment_id=segment_id, left_at__isnull=True)
-        customers = customers.filter(customer_id__in=Subquery(members.values("customer_id")))
-    grouped = (
-        placed.filter(ordered_at__lt=end, customer_id__in=Subquery(customers))
-        .annotate(bucket=Case(When(ordered_at__gte=start, then=TRUNCATE[period]("ordered_at")), default=None))
-        .values("customer_id", "bucket")
-        .annotate(orders=Count("pk"))
-        .order_by()
-    )
-    sql, params = grouped.query.sql_with_params()
-    frame = sql_frame(sql, list(params), ["customer_id", "bucket", "orders"])
-    known = frame["bucket"].notna()
-    when = np.full(len(frame), -1, dtype=np.int64)
-    if known.any():
-        when[known.to_numpy()] = period_index(frame.loc[known, "bucket"], period)
-    return pd.DataFrame({"customer_id": frame["customer_id"].to_numpy(dtype=np.int64), "period": when,
-                         "orders": frame["orders"].to_numpy(dtype=np.int64)})  # fmt: skip
+        rows = (
+            CustomerPeriodActivity.objects.filter(
+                period=period,
+                period_start__gte=start,
+                period_start__lt=end,
+                customer_id__in=Subquery(members.values("customer_id")),
+            )  # fmt: skip
+            .values("cohort_start", "period_start")
+            .annotate(customers=Count("pk"), repeaters=Count("pk", filter=Q(repeat_reached=True)))
+            .order_by()
+            .values_list("cohort_start", "period_start", "customers", "repeaters")
+        )
+    frame = pd.DataFrame(list(rows), columns=["cohort_start", "period_start", "customers", "repeaters"])
+    if frame.empty:
+        return pd.DataFrame({column: pd.Series(dtype="int64") for column in _CELL_COLUMNS})
+    return pd.DataFrame({
+        "cohort": period_index(frame["cohort_start"], period),
+        "period": period_index(frame["period_start"], period),
+        "customers": frame["customers"].to_numpy(dtype=np.int64),
+        "repeaters": frame["repeaters"].to_numpy(dtype=np.int64),
+    })  # fmt: skip
 
 
 def retention_report(*, period: Period = "month", cohorts: int | None = None, segment_id: int | None = None,
                      now: dt.datetime | None = None) -> Retention:  # fmt: skip
     """The last ``cohorts`` periods up to the current one (default 12 months or 26 weeks):
     retention matrix, repurchase rate and active customers, for everyone or for the
-    current members of a segment."""
+    current members of a segment, as of the last rebuild of the retention tables."""
     cohorts = cohorts or DEFAULT_COHORTS[period]
     today = timezone.localdate(now or timezone.now())
     last = period_of(today, period)
     first = last - cohorts + 1
-    start = _local_midnight(period_start(first, period))
-    end = _local_midnight(period_start(last + 1, period))
-    activity = customer_period_activity(period=period, start=start, end=end, segment_id=segment_id)
-    activity.loc[activity["period"] < 0, "period"] = first - 1
-    return retention_compute(activity, period=period, first=first, last=last)
+    cells = cohort_cells(period=period, start=period_start(first, period), end=period_start(last + 1, period),
+                         segment_id=segment_id)  # fmt: skip
+    return retention_compute(cells, period=period, first=first, last=last)

@@ -9,17 +9,22 @@ import io
 
 import numpy as np
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from reports.retention.api import MAX_COHORTS, VIEW_PERMISSION, retention_data
 from reports.retention.cohorts import DEFAULT_COHORTS, Retention
+from reports.retention.refresh import retention_refreshed_at
 from reports.retention.selectors import retention_report
+from reports.retention.tasks import retention_refresh_task
 from segments.models import Segment
 
 CSV_TABLES = ("matrix", "active", "repurchase")
+REFRESH_PERMISSION = "reports.add_retentionrefresh"
 
 
 class RetentionFilterForm(forms.Form):
@@ -85,8 +90,20 @@ def retention_page(request):
         "repeat_customers": int(retention.repeat_customers.sum()),
         "query": request.GET.urlencode(),
         "default_cohorts": DEFAULT_COHORTS[retention.period],
+        "refreshed_at": retention_refreshed_at(),
+        "can_refresh": request.user.has_perm(REFRESH_PERMISSION),
     }
     return render(request, "reports/retention.html", context)
+
+
+@login_required
+@permission_required(REFRESH_PERMISSION, raise_exception=True)
+@require_POST
+def retention_refresh_view(request):
+    """Queue a full rebuild of the retention tables (the hourly one only adds new orders)."""
+    retention_refresh_task.delay(full=True)
+    messages.success(request, _("The retention figures are being rebuilt from all orders; reload in a minute."))
+    return redirect("reports:retention")
 
 
 def _csv_rows(table: str, retention: Retention) -> list[list]:

@@ -1,4 +1,4 @@
-"""A small shop with orders over 16 months, and the retention report computed by hand
+"""A small shop with orders over 16 months (retention tables rebuilt), and the retention report computed by hand
 (plain Python dates and dicts) for any window, to check the report against."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections import defaultdict
 import pytest
 
 from customers.models import Order
+from reports.retention.refresh import retention_refresh
 from tests.factories import CustomerFactory, OrderFactory
 
 NOW = dt.datetime(2025, 6, 18, 12, 0, tzinfo=dt.UTC)
@@ -31,6 +32,7 @@ def shop(db) -> list[Order]:
             status = (Order.Status.CANCELLED if number % 7 == 3 else
                       Order.Status.RETURNED if number % 11 == 5 else Order.Status.PLACED)  # fmt: skip
             orders.append(OrderFactory(customer=customer, ordered_at=moment, status=status))
+    retention_refresh(full=True)
     return orders
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from segments.models import Segment, SegmentMembership
+from tests.factories import CustomerFactory, OrderFactory
 from tests.reports.conftest import NOW, hand_report
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +145,24 @@ def test_csv_downloads_carry_the_numbers(client, viewer, shop):
     weekly = _csv(client.get(reverse("reports:retention-csv", args=["active"]), {"period": "week", "cohorts": 4}))
     assert len(weekly) == 5 and all(dt.date.fromisoformat(row[0]).weekday() == 0 for row in weekly[1:])
     assert client.get(reverse("reports:retention-csv", args=["other"])).status_code == 404
+
+
+def test_rebuild_button_is_for_marketers_and_picks_up_new_orders(client, viewer, marketer, shop):
+    """The page says when the figures were built; a marketer's "Rebuild now" rebuilds them
+    (the task runs eagerly in tests); a viewer sees no button and may not post."""
+    newcomer = CustomerFactory()
+    OrderFactory(customer=newcomer, ordered_at=NOW - dt.timedelta(days=1))
+    client.force_login(viewer)
+    page = client.get(reverse("reports:retention")).content.decode()
+    assert 'data-testid="refreshed-at"' in page and 'data-testid="retention-refresh"' not in page
+    assert client.post(reverse("reports:retention-refresh")).status_code == 403
+    expected = hand_report(shop, period="month", cohorts=12)
+    assert client.get("/api/reports/retention/").json()["sizes"] == expected["sizes"]
+
+    client.force_login(marketer)
+    assert 'data-testid="retention-refresh"' in client.get(reverse("reports:retention")).content.decode()
+    response = client.post(reverse("reports:retention-refresh"))
+    assert response.status_code == 302 and response["Location"] == reverse("reports:retention")
+    body = client.get("/api/reports/retention/").json()
+    assert body["sizes"] == expected["sizes"][:-1] + [expected["sizes"][-1] + 1]
+    assert body["refreshed_at"] is not None
