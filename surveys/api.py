@@ -351,7 +351,7 @@ class SurveyResponseSubmitApi(APIView):
         except SurveyError as refusal:
             return _refused([refusal], status=409)
         return Response(
-            self.OutputSerializer({"response_id": result.response.pk, "created": result.created}).data,
+            self.OutputSerializer({"response_id": result.response_id, "created": result.created}).data,
             status=201 if result.created else 200,
         )
 

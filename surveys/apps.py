@@ -8,6 +8,7 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         from customers.profile_panels import profile_panel_register
+        from surveys import definitions  # noqa: F401  (its signal receivers move survey versions)
         from surveys.profile import customer_surveys_panel
 
         profile_panel_register(customer_surveys_panel, order=40)

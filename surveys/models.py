@@ -35,6 +35,15 @@ class SurveyStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+def survey_status(opens_at, closes_at, now) -> SurveyStatus:
+    """Not open before ``opens_at``, closed from ``closes_at`` on (either may be None)."""
+    if opens_at and now < opens_at:
+        return SurveyStatus.NOT_OPEN
+    if closes_at and now >= closes_at:
+        return SurveyStatus.CLOSED
+    return SurveyStatus.OPEN
+
+
 class Survey(models.Model):
     title_en = models.CharField(_("title (English)"), max_length=200, blank=True, default="")
     title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True, default="")
@@ -70,12 +79,7 @@ class Survey(models.Model):
         return pick_language(self.thank_you_en, self.thank_you_zh, language)
 
     def status_at(self, now=None) -> SurveyStatus:
-        now = now or timezone.now()
-        if self.opens_at and now < self.opens_at:
-            return SurveyStatus.NOT_OPEN
-        if self.closes_at and now >= self.closes_at:
-            return SurveyStatus.CLOSED
-        return SurveyStatus.OPEN
+        return survey_status(self.opens_at, self.closes_at, now or timezone.now())
 
     @property
     def status(self) -> SurveyStatus:

@@ -1,15 +1,18 @@
 """Reads of the surveys app shared by the pages, the API and the profile panel: survey
-lists, the questions as validation specs, the results (NPS, CSAT, choice distributions per
-week, free text with sentiment) and the responses as one row per response."""
+lists, the questions, a personal link's respondent, the results (NPS, CSAT, choice
+distributions per week, free text with sentiment) and the responses as one row per
+response. The public pages read a survey through ``surveys.definitions`` (cached)."""
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
 import pandas as pd
+from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 from django.db.models.functions import TruncWeek
 
-from surveys.answers import QuestionSpec
+from customers.models import Customer
 from surveys.models import Answer, Choice, Question, QuestionKind, Response, SentimentLabel, Survey
 from surveys.scoring import CsatSummary, NpsSummary, csat_summary, nps_summary
 
@@ -30,11 +33,40 @@ def survey_questions(*, survey_id: int) -> list[Question]:
     )
 
 
-def survey_question_specs(*, survey_id: int) -> list[QuestionSpec]:
-    return [
-        QuestionSpec(id=q.pk, kind=q.kind, required=q.required, choice_ids=tuple(c.pk for c in q.choices.all()))
-        for q in survey_questions(survey_id=survey_id)
-    ]
+@dataclass(frozen=True)
+class Respondent:
+    """The customer of a personal link, as its page needs them."""
+
+    customer_id: int
+    language: str  # Customer.attributes["language"] ("" when not imported)
+    response_id: int | None  # their response to the survey, if they answered before
+    survey_version: object  # the survey's updated_at, for surveys.definitions.survey_definition_at
+
+
+def survey_respondent(*, survey_id: int, customer_id: int) -> Respondent | None:
+    """The customer of a personal link with their preferred language and their response
+    to the survey, and the survey's version — None if the survey or the customer does not
+    exist. One query, not the whole customer row: hand-written because every request to a
+    personal link runs it, and the ORM would take longer to build it than the database to
+    answer it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.updated_at, c.id, c.attributes, r.id FROM {Survey._meta.db_table} s "
+            f"LEFT JOIN {Customer._meta.db_table} c ON c.id = %s "
+            f"LEFT JOIN {Response._meta.db_table} r ON r.survey_id = s.id AND r.customer_id = c.id "
+            "WHERE s.id = %s",
+            [customer_id, survey_id],
+        )
+        row = cursor.fetchone()
+    if row is None or row[1] is None:
+        return None
+    survey_version, _, attributes, response_id = row
+    if isinstance(attributes, str):  # the drivers hand JSON over as text
+        attributes = json.loads(attributes)
+    language = attributes.get("language") if isinstance(attributes, dict) else None
+    return Respondent(
+        customer_id=customer_id, language=str(language or ""), response_id=response_id, survey_version=survey_version
+    )
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, CharField, F, FloatField, Max, Min, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -16,6 +16,7 @@ from customers.models import Customer
 from segments.models import CustomerFeatures
 from segments.services import features_rows_create_missing
 from surveys.answers import CleanAnswer, RawAnswers, answers_validate
+from surveys.definitions import SurveyDefinition, survey_definition
 from surveys.errors import SurveyError, SurveyErrorCode
 from surveys.models import (
     CHOICE_KINDS,
@@ -28,8 +29,7 @@ from surveys.models import (
     Survey,
     SurveyStatus,
 )
-from surveys.scoring import PASSIVE_MIN, PROMOTER_MIN
-from surveys.selectors import survey_question_specs
+from surveys.scoring import PASSIVE_MIN, PROMOTER_MIN, nps_group
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,13 @@ class QuestionInput:
     required: bool = True
     choices: Sequence[ChoiceInput] = field(default_factory=tuple)
     id: int | None = None
+
+
+def survey_definition_changed(*, survey_id: int) -> None:
+    """Move the survey's version (``updated_at``) after a change to its questions or
+    choices, so every process reads the survey definition again (surveys.definitions).
+    Call it inside the transaction that makes the change."""
+    Survey.objects.filter(pk=survey_id).update(updated_at=timezone.now())
 
 
 def _check_dates(opens_at: dt.datetime | None, closes_at: dt.datetime | None) -> None:
@@ -130,6 +137,7 @@ def survey_questions_replace(*, survey: Survey, questions: Sequence[QuestionInpu
             row.required, row.position = question.required, position
             row.save()
         _choices_write(row, question.choices)
+    survey_definition_changed(survey_id=survey.pk)
     audit_record(actor=user, action="survey.questions", target_type="survey", target_id=survey.pk)
     return survey
 
@@ -223,6 +231,7 @@ def question_add(
                     label_zh=choice.label_zh.strip(),
                     position=position,
                 )
+        survey_definition_changed(survey_id=survey.pk)
     return question
 
 
@@ -240,11 +249,14 @@ def question_update(
         question.save(update_fields=["text_en", "text_zh", "required"])
         for choice_id, (label_en, label_zh) in (choice_labels or {}).items():
             question.choices.filter(pk=choice_id).update(label_en=label_en.strip(), label_zh=label_zh.strip())
+        survey_definition_changed(survey_id=question.survey_id)
     return question
 
 
+@transaction.atomic
 def question_delete(*, question: Question) -> None:
     question.delete()
+    survey_definition_changed(survey_id=question.survey_id)
 
 
 def _swap(rows: list, index: int, offset: int) -> None:
@@ -262,25 +274,33 @@ def question_move(*, question: Question, offset: int) -> None:
     """Move a question up (offset −1) or down (+1) among the survey's questions."""
     rows = list(Question.objects.select_for_update().filter(survey_id=question.survey_id).order_by("position", "id"))
     _swap(rows, [row.pk for row in rows].index(question.pk), offset)
+    survey_definition_changed(survey_id=question.survey_id)
 
 
+@transaction.atomic
 def choice_add(*, question: Question, label_en: str = "", label_zh: str = "") -> Choice:
-    return Choice.objects.create(
+    choice = Choice.objects.create(
         question=question,
         label_en=label_en.strip(),
         label_zh=label_zh.strip(),
         position=_next_position(question.choices),
     )
+    survey_definition_changed(survey_id=question.survey_id)
+    return choice
 
 
+@transaction.atomic
 def choice_delete(*, choice: Choice) -> None:
+    survey_id = choice.question.survey_id
     choice.delete()
+    survey_definition_changed(survey_id=survey_id)
 
 
 @transaction.atomic
 def choice_move(*, choice: Choice, offset: int) -> None:
     rows = list(Choice.objects.select_for_update().filter(question_id=choice.question_id).order_by("position", "id"))
     _swap(rows, [row.pk for row in rows].index(choice.pk), offset)
+    survey_definition_changed(survey_id=choice.question.survey_id)
 
 
 # --- responses ----------------------------------------------------------------------------
@@ -288,7 +308,7 @@ def choice_move(*, choice: Choice, offset: int) -> None:
 
 @dataclass(frozen=True)
 class SubmitResult:
-    response: Response
+    response_id: int
     created: bool  # False: a personalised response was updated, or an anonymous double post
     duplicate: bool = False  # an anonymous form posted a second time: nothing was written
 
@@ -330,7 +350,7 @@ def answers_sentiment_fill(*, batch_size: int = 2000) -> int:
         scored += len(filled)
 
 
-def _survey_open(survey: Survey, now: dt.datetime) -> None:
+def _survey_open(survey: SurveyDefinition, now: dt.datetime) -> None:
     status = survey.status_at(now)
     if status == SurveyStatus.NOT_OPEN:
         raise SurveyError(SurveyErrorCode.SURVEY_NOT_OPEN)
@@ -338,37 +358,53 @@ def _survey_open(survey: Survey, now: dt.datetime) -> None:
         raise SurveyError(SurveyErrorCode.SURVEY_CLOSED)
 
 
-def _response_upsert(*, survey: Survey, customer_id: int, channel: str, language: str, now: dt.datetime) -> Response:
-    """INSERT … ON CONFLICT (survey, customer) DO UPDATE, then lock the row: two concurrent
-    submits of one link queue on the row lock instead of inserting twice."""
-    Response.objects.bulk_create(
-        [
-            Response(
-                survey=survey,
-                customer_id=customer_id,
-                channel=channel,
-                language=language,
-                submitted_at=now,
-                updated_at=now,
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["survey", "customer"],
-        update_fields=["channel", "language", "updated_at"],
-    )
-    return Response.objects.select_for_update().get(survey=survey, customer_id=customer_id)
+def _response_upsert(
+    *, survey_id: int, customer_id: int, channel: str, language: str, now: dt.datetime
+) -> tuple[int, bool]:
+    """The customer's response row, inserted or (second submit) updated by one statement,
+    ``INSERT … ON CONFLICT (survey_id, customer_id) DO UPDATE … RETURNING``: its id, and
+    whether it is new (``submitted_at`` still equals ``updated_at``). The statement leaves
+    the row locked until the transaction ends (a new row by its insert, an existing one by
+    the update), so two concurrent submits of one link queue here, never insert twice."""
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Response._meta.db_table} "
+            "(survey_id, customer_id, channel, language, submitted_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (survey_id, customer_id) DO UPDATE SET channel = excluded.channel, "
+            "language = excluded.language, updated_at = excluded.updated_at "
+            "RETURNING id, submitted_at = updated_at",
+            [survey_id, customer_id, channel, language, stamp, stamp],
+        )
+        response_id, created = cursor.fetchone()
+    return response_id, bool(created)
 
 
-def _answers_write(response: Response, answers: list[CleanAnswer], sentiments: list[tuple[str, float | None]]) -> None:
-    """Replace the response's answers (the caller holds the response row lock)."""
-    response.answers.all().delete()
+def _answers_delete(response_id: int) -> None:
+    """Delete a response's answers and their choice links, two statements and no reads
+    (the caller holds the response row lock)."""
+    answers, picked = Answer._meta.db_table, Answer.choices.through._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {picked} WHERE answer_id IN (SELECT id FROM {answers} WHERE response_id = %s)", [response_id]
+        )
+        cursor.execute(f"DELETE FROM {answers} WHERE response_id = %s", [response_id])
+
+
+def _answers_write(
+    response_id: int, answers: list[CleanAnswer], sentiments: list[tuple[str, float | None]], *, replace: bool
+) -> None:
+    """Store the response's answers and their choice links (two inserts), first deleting
+    the answers it had when ``replace`` (the caller holds the response row lock)."""
+    if replace:
+        _answers_delete(response_id)
     scored = iter(sentiments)
     rows = []
     for answer in answers:
         label, score = next(scored) if answer.text else ("", None)
         rows.append(
             Answer(
-                response=response,
+                response_id=response_id,
                 question_id=answer.question_id,
                 number=answer.number,
                 text=answer.text,
@@ -383,59 +419,107 @@ def _answers_write(response: Response, answers: list[CleanAnswer], sentiments: l
         for row, answer in zip(rows, answers, strict=True)
         for choice_id in answer.choice_ids
     ]
-    picked.objects.bulk_create(links)
+    if links:
+        picked.objects.bulk_create(links)
 
 
 def response_submit(
     *,
-    survey: Survey,
+    survey: Survey | SurveyDefinition,
     raw: RawAnswers,
     channel: str,
     customer: Customer | None = None,
+    customer_id: int | None = None,
     nonce: str | None = None,
     language: str = "",
     now: dt.datetime | None = None,
 ) -> SubmitResult:
     """Validate and store one submission.
 
-    Personalised (``customer`` given): one response per customer and survey — a second
-    submit replaces the answers of the first, in one transaction, also when two arrive at
-    once. Anonymous (``nonce`` given): the nonce is unique, so the same form posted twice
-    stores one response (the second post changes nothing and reports ``duplicate``).
-    Raises SurveyError when the survey is not open (or anonymous answers are off) and
-    AnswersInvalid naming each question at fault. Free-text answers are scored for
-    sentiment before the transaction; the customer's NPS group and CSAT rating are copied
-    into the feature table inside it."""
+    Personalised (``customer`` or ``customer_id`` given): one response per customer and
+    survey — a second submit replaces the answers of the first, in one transaction, also
+    when two arrive at once. Anonymous (``nonce`` given): the nonce is unique, so the same
+    form posted twice stores one response (the second post changes nothing and reports
+    ``duplicate``). Raises SurveyError when the survey is not open (or anonymous answers
+    are off) and AnswersInvalid naming each question at fault. Free-text answers are scored
+    for sentiment before the transaction; the customer's NPS group and CSAT rating are
+    written into the feature table inside it.
+
+    ``survey`` may be the model or its cached definition (``surveys.definitions``, what the
+    public pages hold); with the model the definition is looked up by its id (one query)."""
     now = now or timezone.now()
-    _survey_open(survey, now)
-    if channel == ResponseChannel.ANONYMOUS and not survey.anonymous_enabled:
+    definition = survey if isinstance(survey, SurveyDefinition) else survey_definition(survey_id=survey.pk)
+    if definition is None:
+        raise Survey.DoesNotExist(f"survey {survey.pk} was deleted")
+    _survey_open(definition, now)
+    if channel == ResponseChannel.ANONYMOUS and not definition.anonymous_enabled:
         raise SurveyError(SurveyErrorCode.ANONYMOUS_DISABLED)
-    answers = answers_validate(survey_question_specs(survey_id=survey.pk), raw)
+    answers = answers_validate(definition.question_specs, raw)
     sentiments = _text_sentiments([answer.text for answer in answers if answer.text])
+    if customer is not None:
+        customer_id = customer.pk
     with transaction.atomic():
-        if customer is not None:
-            response = _response_upsert(
-                survey=survey, customer_id=customer.pk, channel=channel, language=language, now=now
+        if customer_id is not None:
+            response_id, created = _response_upsert(
+                survey_id=definition.id, customer_id=customer_id, channel=channel, language=language, now=now
             )
-            created = response.submitted_at == now
         else:
             try:
                 with transaction.atomic():
-                    response = Response.objects.create(
-                        survey=survey, nonce=nonce, channel=channel, language=language, submitted_at=now, updated_at=now
-                    )
+                    response_id = Response.objects.create(
+                        survey_id=definition.id,
+                        nonce=nonce,
+                        channel=channel,
+                        language=language,
+                        submitted_at=now,
+                        updated_at=now,
+                    ).pk
             except IntegrityError:
                 if nonce is None:
                     raise
-                return SubmitResult(response=Response.objects.get(nonce=nonce), created=False, duplicate=True)
+                duplicate = Response.objects.filter(nonce=nonce).values_list("pk", flat=True).get()
+                return SubmitResult(response_id=duplicate, created=False, duplicate=True)
             created = True
-        _answers_write(response, answers, sentiments)
-        if customer is not None and any(answer.number is not None for answer in answers):
-            survey_features_write(customer_ids=[customer.pk])
-    return SubmitResult(response=response, created=created)
+        _answers_write(response_id, answers, sentiments, replace=not created)
+        if customer_id is not None:
+            _survey_features_set(customer_id=customer_id, survey=definition, answers=answers, replaced=not created)
+    return SubmitResult(response_id=response_id, created=created)
 
 
 # --- the customer's survey features -------------------------------------------------------
+
+
+RATING_KINDS = (QuestionKind.NPS, QuestionKind.CSAT)
+
+
+def _survey_features_set(
+    *, customer_id: int, survey: SurveyDefinition, answers: list[CleanAnswer], replaced: bool
+) -> None:
+    """Write the NPS group and CSAT rating of the response just stored into the customer's
+    feature row: one ``UPDATE`` by primary key with the values in hand. The response is the
+    customer's latest (``updated_at`` is now), so its first NPS and first CSAT answer (the
+    answers come in question order) are what ``survey_features_write`` would compute, and a
+    kind it does not answer keeps the value of the customer's earlier responses. Two cases
+    fall back to that full computation for the customer: a replaced response that no longer
+    answers a rating kind its survey asks (the value it held may now come from another
+    response, or from none), and a customer without a feature row (created first)."""
+    kinds = survey.question_kinds
+    latest: dict[str, int] = {}
+    for answer in answers:
+        kind = kinds[answer.question_id]
+        if kind in RATING_KINDS and answer.number is not None:
+            latest.setdefault(kind, answer.number)
+    asked = {kind for kind in kinds.values() if kind in RATING_KINDS}
+    if replaced and asked - set(latest):
+        survey_features_write(customer_ids=[customer_id])
+        return
+    values: dict[str, object] = {}
+    if QuestionKind.NPS in latest:
+        values["nps_group"] = nps_group(latest[QuestionKind.NPS])
+    if QuestionKind.CSAT in latest:
+        values["csat"] = float(latest[QuestionKind.CSAT])
+    if values and not CustomerFeatures.objects.filter(customer_id=customer_id).update(**values):
+        survey_features_write(customer_ids=[customer_id])
 
 
 def _latest_ratings(kind: str):

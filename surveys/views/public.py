@@ -7,18 +7,18 @@ for (``?lang=``), else the customer's (``attributes["language"]``), else the bro
 """
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from customers.models import Customer
+from surveys.definitions import QuestionDefinition, SurveyDefinition, survey_definition, survey_definition_at
 from surveys.errors import AnswersInvalid, SurveyError, SurveyErrorCode
 from surveys.links import nonce_new, nonce_read, survey_token_read
-from surveys.models import Question, QuestionKind, Response, ResponseChannel, Survey, SurveyStatus
+from surveys.models import Answer, QuestionKind, ResponseChannel, SurveyStatus
 from surveys.ratelimit import anonymous_post_allowed
-from surveys.selectors import survey_questions
+from surveys.selectors import Respondent, survey_respondent
 from surveys.services import response_submit
 
 LANGUAGES = ("en", "zh-hans")
@@ -26,11 +26,12 @@ NPS_SCALE = range(0, 11)
 CSAT_SCALE = range(1, 6)
 
 
-def _language(request: HttpRequest, customer: Customer | None = None) -> str:
+def _language(request: HttpRequest, preferred: str = "") -> str:
+    """The language asked for, else the customer's (``preferred``), else the browser's."""
     asked = request.GET.get("lang") or request.POST.get("lang") or ""
     if asked in LANGUAGES:
         return asked
-    preferred = str((customer.attributes or {}).get("language", "")).lower() if customer else ""
+    preferred = preferred.lower()
     if preferred.startswith("zh"):
         return "zh-hans"
     if preferred.startswith("en"):
@@ -47,11 +48,11 @@ def _raw_answers(post) -> dict[int, list[str]]:
     return raw
 
 
-def _stored_answers(response: Response | None) -> dict[int, list[str]]:
-    if response is None:
+def _stored_answers(response_id: int | None) -> dict[int, list[str]]:
+    if response_id is None:
         return {}
     stored: dict[int, list[str]] = {}
-    for answer in response.answers.prefetch_related("choices"):
+    for answer in Answer.objects.filter(response_id=response_id).prefetch_related("choices"):
         if answer.number is not None:
             stored[answer.question_id] = [str(answer.number)]
         elif answer.text:
@@ -62,24 +63,27 @@ def _stored_answers(response: Response | None) -> dict[int, list[str]]:
 
 
 def _form_questions(
-    questions: list[Question], language: str, values: dict[int, list[str]], errors: dict[int, SurveyError]
+    questions: tuple[QuestionDefinition, ...],
+    language: str,
+    values: dict[int, list[str]],
+    errors: dict[int, SurveyError],
 ) -> list[dict]:
     """What the template needs per question, in the page's language."""
     shown = []
     for number, question in enumerate(questions, start=1):
-        picked = values.get(question.pk, [])
+        picked = values.get(question.id, [])
         if question.kind == QuestionKind.NPS:
             options = [{"value": str(score), "label": str(score)} for score in NPS_SCALE]
         elif question.kind == QuestionKind.CSAT:
             options = [{"value": str(score), "label": str(score)} for score in CSAT_SCALE]
         else:
-            options = [{"value": str(choice.pk), "label": choice.label(language)} for choice in question.choices.all()]
+            options = [{"value": str(choice.id), "label": choice.label(language)} for choice in question.choices]
         for option in options:
             option["checked"] = option["value"] in picked
-        error = errors.get(question.pk)
+        error = errors.get(question.id)
         shown.append(
             {
-                "id": question.pk,
+                "id": question.id,
                 "number": number,
                 "kind": question.kind,
                 "text": question.text(language),
@@ -94,7 +98,7 @@ def _form_questions(
 
 
 def _message_page(
-    request, survey: Survey | None, language: str, *, title: str, message: str, status: int, testid: str
+    request, survey: SurveyDefinition | None, language: str, *, title: str, message: str, status: int, testid: str
 ) -> HttpResponse:
     context = {
         "survey": survey,
@@ -107,7 +111,7 @@ def _message_page(
     return render(request, "surveys/public_message.html", context, status=status)
 
 
-def _closed_page(request, survey: Survey, language: str, status: int = 200) -> HttpResponse:
+def _closed_page(request, survey: SurveyDefinition, language: str, status: int = 200) -> HttpResponse:
     if survey.status == SurveyStatus.NOT_OPEN:
         return _message_page(
             request,
@@ -132,7 +136,7 @@ def _closed_page(request, survey: Survey, language: str, status: int = 200) -> H
 def _form_page(
     request,
     *,
-    survey: Survey,
+    survey: SurveyDefinition,
     language: str,
     values: dict[int, list[str]],
     errors: dict[int, SurveyError],
@@ -146,7 +150,12 @@ def _form_page(
         "survey": survey,
         "survey_title": survey.title(language),
         "intro": survey.intro(language),
-        "questions": _form_questions(survey_questions(survey_id=survey.pk), language, values, errors),
+        "questions": _form_questions(survey.questions, language, values, errors),
+        # A form without answers or errors is the same for every customer: its questions
+        # are rendered once per survey version and language (the template's fragment cache).
+        "fresh_form": not values and not errors,
+        "survey_id": survey.id,
+        "survey_version": str(survey.version),
         "language": language,
         "languages": [("en", "English"), ("zh-hans", "中文")],
         "action": action,
@@ -158,41 +167,46 @@ def _form_page(
     return render(request, "surveys/respond.html", context, status=status)
 
 
-def _personal(token: str) -> tuple[Survey, Customer]:
+def _personal(token: str) -> tuple[SurveyDefinition, Respondent]:
+    """The survey (cached definition) and the customer of a genuine token, else 404."""
     ids = survey_token_read(token)
     if ids is None:
         raise Http404
-    survey = Survey.objects.filter(pk=ids[0]).first()
-    customer = Customer.objects.filter(pk=ids[1]).first()
-    if survey is None or customer is None:
+    respondent = survey_respondent(survey_id=ids[0], customer_id=ids[1])
+    survey = survey_definition_at(survey_id=ids[0], version=respondent.survey_version) if respondent else None
+    if survey is None or respondent is None:
         raise Http404
-    return survey, customer
+    return survey, respondent
 
 
 @require_http_methods(["GET", "POST"])
 def respond(request: HttpRequest, token: str) -> HttpResponse:
     """A customer's personalised link: answer, or change the answers given before."""
-    survey, customer = _personal(token)
-    language = _language(request, customer)
+    survey, respondent = _personal(token)
+    language = _language(request, respondent.language)
     action = reverse("surveys:respond", kwargs={"token": token})
     with translation.override(language):
         if survey.status != SurveyStatus.OPEN:
             return _closed_page(request, survey, language, status=200 if request.method == "GET" else 409)
-        existing = Response.objects.filter(survey=survey, customer=customer).first()
+        answered_before = respondent.response_id is not None
         if request.method == "GET":
             return _form_page(
                 request,
                 survey=survey,
                 language=language,
-                values=_stored_answers(existing),
+                values=_stored_answers(respondent.response_id),
                 errors={},
                 action=action,
-                answered_before=existing is not None,
+                answered_before=answered_before,
             )
         raw = _raw_answers(request.POST)
         try:
             response_submit(
-                survey=survey, raw=raw, channel=ResponseChannel.PERSONAL, customer=customer, language=language
+                survey=survey,
+                raw=raw,
+                channel=ResponseChannel.PERSONAL,
+                customer_id=respondent.customer_id,
+                language=language,
             )
         except AnswersInvalid as invalid:
             return _form_page(
@@ -202,7 +216,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                 values=raw,
                 errors=invalid.by_question(),
                 action=action,
-                answered_before=existing is not None,
+                answered_before=answered_before,
                 status=400,
             )
         except SurveyError:
@@ -211,12 +225,12 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def respond_thanks(request: HttpRequest, token: str) -> HttpResponse:
-    survey, customer = _personal(token)
-    language = _language(request, customer)
+    survey, respondent = _personal(token)
+    language = _language(request, respondent.language)
     return _thanks_page(request, survey, language, again=reverse("surveys:respond", kwargs={"token": token}))
 
 
-def _thanks_page(request, survey: Survey, language: str, *, again: str = "") -> HttpResponse:
+def _thanks_page(request, survey: SurveyDefinition, language: str, *, again: str = "") -> HttpResponse:
     with translation.override(language):
         context = {
             "survey": survey,
@@ -228,10 +242,17 @@ def _thanks_page(request, survey: Survey, language: str, *, again: str = "") -> 
         return render(request, "surveys/thanks.html", context)
 
 
+def _anonymous(public_token: str) -> SurveyDefinition:
+    survey = survey_definition(public_token=public_token)
+    if survey is None:
+        raise Http404
+    return survey
+
+
 @require_http_methods(["GET", "POST"])
 def respond_anonymous(request: HttpRequest, public_token: str) -> HttpResponse:
     """The survey's anonymous link: anyone may answer; each form posts once."""
-    survey = get_object_or_404(Survey, public_token=public_token)
+    survey = _anonymous(public_token)
     language = _language(request)
     action = reverse("surveys:respond-anonymous", kwargs={"public_token": public_token})
     with translation.override(language):
@@ -289,5 +310,4 @@ def respond_anonymous(request: HttpRequest, public_token: str) -> HttpResponse:
 
 
 def respond_anonymous_thanks(request: HttpRequest, public_token: str) -> HttpResponse:
-    survey = get_object_or_404(Survey, public_token=public_token)
-    return _thanks_page(request, survey, _language(request))
+    return _thanks_page(request, _anonymous(public_token), _language(request))

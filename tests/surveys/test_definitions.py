@@ -1,0 +1,116 @@
+"""The survey definition the public pages and response_submit read from the process cache:
+one query per request, and every change to the survey, its questions or its choices (by the
+builder's services or by any other save, as the admin makes) is seen at once."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from segments.models import CustomerFeatures
+from surveys.definitions import survey_definition
+from surveys.links import survey_link
+from surveys.models import Choice, Question, QuestionKind
+from surveys.services import (
+    ChoiceInput,
+    QuestionInput,
+    choice_add,
+    question_add,
+    question_update,
+    response_submit,
+    survey_create,
+    survey_update,
+)
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_survey_read_before_costs_one_query(survey):
+    first = survey_definition(survey_id=survey.pk)
+    with CaptureQueriesContext(connection) as queries:
+        again = survey_definition(survey_id=survey.pk)
+    assert again is first
+    assert len(queries) == 1
+    assert [q.kind for q in again.questions] == ["nps", "csat", "single", "multiple", "text"]
+
+
+def test_the_personal_form_is_one_query_once_the_survey_is_cached(client, survey):
+    link = survey_link(survey, CustomerFactory())
+    assert client.get(link).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(link)
+    assert page.status_code == 200
+    assert len(queries) == 1  # the customer, their earlier response and the survey's version
+
+
+def test_builder_changes_are_seen_at_once(survey):
+    survey_definition(survey_id=survey.pk)
+    question = question_add(survey=survey, kind=QuestionKind.SINGLE, text_en="Colour?")
+    assert survey_definition(survey_id=survey.pk).questions[-1].text_en == "Colour?"
+
+    question_update(question=question, text_en="Favourite colour?", text_zh="", required=False)
+    last = survey_definition(survey_id=survey.pk).questions[-1]
+    assert (last.text_en, last.required, len(last.choices)) == ("Favourite colour?", False, 2)
+
+    choice_add(question=question, label_en="Red")
+    assert [c.label_en for c in survey_definition(survey_id=survey.pk).questions[-1].choices][-1] == "Red"
+
+    survey_update(survey=survey, title_en="Renamed")
+    assert survey_definition(survey_id=survey.pk).title_en == "Renamed"
+
+
+def test_saves_outside_the_services_are_seen_at_once(survey):
+    """The admin saves and deletes questions and choices directly."""
+    survey_definition(survey_id=survey.pk)
+    question = Question.objects.get(survey=survey, kind=QuestionKind.NPS)
+    question.text_en = "Edited in the admin"
+    question.save()
+    assert survey_definition(survey_id=survey.pk).questions[0].text_en == "Edited in the admin"
+
+    choice = Choice.objects.filter(question__survey=survey, question__kind=QuestionKind.SINGLE).first()
+    choice.delete()
+    single = next(q for q in survey_definition(survey_id=survey.pk).questions if q.kind == QuestionKind.SINGLE)
+    assert choice.pk not in [c.id for c in single.choices]
+
+
+def test_the_form_shows_an_edited_question_although_its_questions_were_rendered_before(client, survey):
+    link = survey_link(survey, CustomerFactory())
+    assert "Would you recommend us?" in client.get(link).content.decode()
+    question = Question.objects.get(survey=survey, kind=QuestionKind.NPS)
+    question_update(question=question, text_en="Would you recommend our shop?", text_zh="", required=True)
+    html = client.get(link).content.decode()
+    assert "Would you recommend our shop?" in html and "Would you recommend us?" not in html
+
+
+def test_an_answer_left_out_on_resubmission_falls_back_to_the_earlier_survey():
+    """A replaced response that no longer answers NPS no longer decides the NPS group."""
+    questions = [
+        QuestionInput(kind=QuestionKind.NPS, text_en="Recommend?", required=False),
+        QuestionInput(kind=QuestionKind.CSAT, text_en="Satisfied?"),
+    ]
+    first = survey_create(title_en="First", questions=questions)
+    second = survey_create(title_en="Second", questions=questions)
+    customer = CustomerFactory()
+
+    def answer(survey, **values):
+        ids = {q.kind: q.pk for q in survey.questions.all()}
+        raw = {ids[kind]: [str(value)] for kind, value in values.items()}
+        response_submit(survey=survey, raw=raw, channel="personal", customer=customer)
+
+    def features():
+        return CustomerFeatures.objects.filter(customer=customer).values_list("nps_group", "csat").get()
+
+    answer(first, nps=10, csat=4)
+    answer(second, nps=2, csat=1)
+    assert features() == ("detractor", 1.0)
+    answer(second, csat=5)  # NPS left out this time
+    assert features() == ("promoter", 5.0)
+
+
+def test_choice_inputs_of_a_new_survey_are_in_its_definition():
+    survey = survey_create(
+        title_en="Choices",
+        questions=[QuestionInput(kind="single", text_en="Pick", choices=[ChoiceInput("A"), ChoiceInput("B")])],
+    )
+    [question] = survey_definition(survey_id=survey.pk).questions
+    assert [c.label_en for c in question.choices] == ["A", "B"]
