@@ -19,7 +19,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-from bench.harness import Measurement, write_results
+from bench.harness import Measurement, suite_run
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPIENTS = 100_000
@@ -217,16 +217,8 @@ def bench_send() -> list[Measurement]:
     ]
 
 
-BENCHES = {"send": "bench_send"}
+BENCHES = {"send": bench_send}
 
 
 def run(context: dict, only: list[str] | None = None) -> None:
-    measurements = []
-    for key, name in BENCHES.items():
-        if only and key not in only:
-            continue
-        bench = globals()[name]
-        print(f"running {bench.__name__}", flush=True)
-        measurements.extend(bench())
-    path = write_results("campaigns", measurements, context)
-    print(f"wrote {path}")
+    suite_run("campaigns", BENCHES, context, only)

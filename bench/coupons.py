@@ -15,13 +15,12 @@ suite needs no customer data: ``bench/run.py --suite coupons`` works on any data
 The bench pools, their codes and the reference table are removed afterwards.
 """
 
-import os
 import secrets
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bench.harness import Measurement, percentile, timed, vacuum, write_results
+from bench.harness import Measurement, percentile, suite_run, timed, vacuum
 
 CODES = 1_000_000
 LENGTH = 10
@@ -148,21 +147,8 @@ def bench_generate(repeat: int = REPEAT) -> list[Measurement]:
     ]
 
 
-BENCHES = {"generate": "bench_generate"}
+BENCHES = {"generate": bench_generate}
 
 
 def run(context: dict, only: list[str] | None = None) -> None:
-    load = os.getloadavg()[0]
-    measurements = []
-    for key, name in BENCHES.items():
-        if only and key not in only:
-            continue
-        print(f"running {name}", flush=True)
-        measurements += globals()[name]()
-    # Other work on the machine slows both sides alike; the ratio is the figure to compare.
-    context = context | {
-        "load average (1 min) before": f"{load:.1f}",
-        "load average (1, 5, 15 min) after": ", ".join(f"{v:.1f}" for v in os.getloadavg()),
-    }
-    path = write_results("coupons", measurements, context)
-    print(f"wrote {path}")
+    suite_run("coupons", BENCHES, context, only)

@@ -21,7 +21,6 @@ Only the dashboard's own tables (``reports_dailysales``, ``reports_dailysalesref
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from decimal import Decimal
 
@@ -31,7 +30,7 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from bench.harness import Measurement, percentile, timed, write_results
+from bench.harness import Measurement, percentile, suite_run, timed
 
 REQUESTS = 20
 REFERENCE_RUNS = 3
@@ -258,21 +257,8 @@ def _query_count(client: Client) -> int:
     return len(captured.captured_queries)
 
 
-BENCHES = {"dashboard": "bench_dashboard"}
+BENCHES = {"dashboard": bench_dashboard}
 
 
 def run(context: dict, only: list[str] | None = None) -> None:
-    load = os.getloadavg()[0]
-    measurements = []
-    for key, name in BENCHES.items():
-        if only and key not in only:
-            continue
-        print(f"running {name}", flush=True)
-        measurements += globals()[name]()
-    context = context | {
-        "time zone": timezone.get_default_timezone_name(),
-        "load average (1 min) before": f"{load:.1f}",
-        "load average (1, 5, 15 min) after": ", ".join(f"{v:.1f}" for v in os.getloadavg()),
-    }
-    path = write_results("dashboard", measurements, context)
-    print(f"wrote {path}")
+    suite_run("dashboard", BENCHES, context | {"time zone": timezone.get_default_timezone_name()}, only)

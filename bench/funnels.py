@@ -21,11 +21,10 @@ leaves one timeline per customer with events.
 """
 
 import datetime as dt
-import os
 
 from django.db import connection
 
-from bench.harness import Measurement, percentile, timed, vacuum, write_results
+from bench.harness import Measurement, percentile, suite_run, timed, vacuum
 
 REPEAT = 5
 REFERENCE_TABLE = "bench_funnel_timeline_reference"
@@ -230,20 +229,8 @@ def bench_funnel(repeat: int = REPEAT) -> list[Measurement]:
     ]
 
 
-BENCHES = {"funnel": "bench_funnel"}
+BENCHES = {"funnel": bench_funnel}
 
 
 def run(context: dict, only: list[str] | None = None) -> None:
-    load = os.getloadavg()[0]
-    measurements = []
-    for key, name in BENCHES.items():
-        if only and key not in only:
-            continue
-        print(f"running {name}", flush=True)
-        measurements += globals()[name]()
-    context = context | {
-        "load average (1 min) before": f"{load:.1f}",
-        "load average (1, 5, 15 min) after": ", ".join(f"{v:.1f}" for v in os.getloadavg()),
-    }
-    path = write_results("funnels", measurements, context)
-    print(f"wrote {path}")
+    suite_run("funnels", BENCHES, context, only)

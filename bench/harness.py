@@ -3,6 +3,7 @@ the same result in the same run, and reported as a ratio, so figures compare acr
 machines."""
 
 import json
+import os
 import platform
 import statistics
 import time
@@ -129,3 +130,25 @@ def write_results(suite: str, measurements: list[Measurement], context: dict) ->
     raw = [asdict(m) | {"ratio": m.ratio, "throughput": m.throughput} for m in measurements]
     raw_path.write_text(json.dumps({"context": context, "results": raw}, indent=2))
     return markdown
+
+
+def suite_run(
+    suite: str, benches: dict[str, Callable[[], list[Measurement]]], context: dict, only: list[str] | None = None
+) -> Path:
+    """Run the operations of a suite that ``only`` names (all without it) and write its
+    results with the load average around the run: other work on the machine slows the
+    product and the reference alike, so the ratio is the figure to compare."""
+    load = os.getloadavg()[0]
+    measurements: list[Measurement] = []
+    for key, bench in benches.items():
+        if only and key not in only:
+            continue
+        print(f"running {bench.__name__}", flush=True)
+        measurements += bench()
+    context = context | {
+        "load average (1 min) before": f"{load:.1f}",
+        "load average (1, 5, 15 min) after": ", ".join(f"{v:.1f}" for v in os.getloadavg()),
+    }
+    path = write_results(suite, measurements, context)
+    print(f"wrote {path}")
+    return path

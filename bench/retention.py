@@ -21,14 +21,13 @@ bench orders, segment and reference tables are removed afterwards and the tables
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bench.harness import Measurement, timed, vacuum, write_results
+from bench.harness import Measurement, suite_run, timed, vacuum
 from customers.models import Order
 from reports.retention.cohorts import DEFAULT_COHORTS, period_index, period_of, period_start
 from reports.retention.refresh import retention_refresh
@@ -205,20 +204,8 @@ def bench_retention() -> list[Measurement]:
     return measurements
 
 
-BENCHES = {"retention": "bench_retention"}
+BENCHES = {"retention": bench_retention}
 
 
 def run(context: dict, only: list[str] | None = None) -> None:
-    load = os.getloadavg()[0]
-    measurements = []
-    for key, name in BENCHES.items():
-        if only and key not in only:
-            continue
-        print(f"running {name}", flush=True)
-        measurements += globals()[name]()
-    context = context | {
-        "load average (1 min) before": f"{load:.1f}",
-        "load average (1, 5, 15 min) after": ", ".join(f"{v:.1f}" for v in os.getloadavg()),
-    }
-    path = write_results("retention", measurements, context)
-    print(f"wrote {path}")
+    suite_run("retention", BENCHES, context, only)

@@ -45,7 +45,8 @@ def parse_args() -> argparse.Namespace:
         action="append",
         help=(
             "run only these operations (foundation: list, events, csv; segments: refresh, rules, preview, kmeans; "
-            "predictions: clv, churn; surveys: submit; coupons: generate; campaigns: send; retention: retention; funnels: funnel; dashboard: dashboard)"
+            "predictions: clv, churn; surveys: submit; coupons: generate; campaigns: send; retention: retention; "
+            "funnels: funnel; dashboard: dashboard)"
         ),
     )
     return parser.parse_args()

@@ -21,14 +21,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
+Number = float | Decimal  # the same arithmetic for the report (floats) and the dashboard (exact)
 
-def campaign_cost(*, fixed_cost: float, cost_per_message: float, sent: int) -> float:
-    """What the campaign cost: its fixed cost plus every message sent at the message price."""
-    return float(fixed_cost) + float(cost_per_message) * int(sent)
+
+def campaign_cost(*, fixed_cost: Number, cost_per_message: Number, sent: int) -> Number:
+    """What the campaign cost: its fixed cost plus every message sent at the message price
+    (exact for Decimal amounts, whose cost per message has four decimal places)."""
+    return fixed_cost + cost_per_message * int(sent)
 
 
 def variant_cost(*, fixed_cost: float, cost_per_message: float, sent: int, campaign_sent: int) -> float:
@@ -38,11 +42,11 @@ def variant_cost(*, fixed_cost: float, cost_per_message: float, sent: int, campa
     return float(cost_per_message) * int(sent) + float(fixed_cost) * share
 
 
-def roi(revenue: float | None, cost: float) -> float | None:
+def roi(revenue: Number | None, cost: Number) -> float | None:
     """(revenue − cost) / cost; None when nothing was spent or revenue is unknown."""
     if revenue is None or not cost:
         return None
-    return (revenue - cost) / cost
+    return float((revenue - cost) / cost)
 
 
 def payback(incremental_revenue: float | None, cost: float) -> float | None:

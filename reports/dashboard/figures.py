@@ -104,15 +104,6 @@ def churn_histogram(counts: Mapping[int, int], *, bins: int = CHURN_BINS) -> lis
     ]
 
 
-def campaign_cost(*, fixed_cost: Decimal, cost_per_message: Decimal, sent: int) -> Decimal:
-    """Exact (a cost per message has four decimal places); pages round it to cents."""
-    return fixed_cost + cost_per_message * sent
-
-
-def campaign_roi(*, revenue: Decimal, cost: Decimal) -> float | None:
-    return float((revenue - cost) / cost) if cost else None
-
-
 def month_starts(*, today: dt.date, months: int = TREND_MONTHS) -> list[dt.date]:
     """First days of the last ``months`` calendar months, the current one last."""
     index = today.year * 12 + today.month - 1

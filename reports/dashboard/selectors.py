@@ -20,6 +20,7 @@ from django.utils import timezone
 from analytics.models import ScoredText, SourceKind
 from campaigns.models import Campaign, Conversion, Message
 from customers.models import Customer, Event, Order
+from reports.campaigns import figures as campaign_figures
 from reports.churn.selectors import churn_risk_distribution
 from reports.dashboard import figures
 from reports.dashboard.figures import RevenueComparison, SalesDay
@@ -104,13 +105,13 @@ def recent_campaigns_roi(*, limit: int = RECENT_CAMPAIGNS) -> list[dict]:
     for campaign in campaigns:
         messages = int(sent.get(campaign["id"], 0))
         revenue = Decimal(earned.get(campaign["id"], {}).get("revenue") or 0).quantize(Decimal("0.01"))
-        cost = figures.campaign_cost(fixed_cost=campaign["fixed_cost"], cost_per_message=campaign["cost_per_message"],
-                                     sent=messages)  # fmt: skip
+        cost = campaign_figures.campaign_cost(fixed_cost=campaign["fixed_cost"],
+                                              cost_per_message=campaign["cost_per_message"], sent=messages)  # fmt: skip
         rows.append({
             "id": campaign["id"], "name": campaign["name"], "channel": campaign["channel"],
             "status": campaign["status"], "launched_at": campaign["launched_at"], "sent": messages,
             "conversions": int(earned.get(campaign["id"], {}).get("conversions") or 0),
-            "revenue": revenue, "cost": cost, "roi": figures.campaign_roi(revenue=revenue, cost=cost),
+            "revenue": revenue, "cost": cost, "roi": campaign_figures.roi(revenue, cost),
         })  # fmt: skip
     return rows
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from customers.models import Order
+from reports.campaigns import figures as campaign_figures
 from reports.dashboard import figures
 from reports.dashboard.models import DailySales, DailySalesRefresh, DashboardSnapshot
 from reports.dashboard.selectors import churn_risk_histogram, dashboard_overview
@@ -172,10 +173,10 @@ def test_pure_figures_edge_cases():
     comparison = figures.revenue_comparison(rows, today=today)
     assert (comparison.current_revenue, comparison.previous_revenue) == (Decimal("20"), Decimal("20"))
     assert comparison.change == 0.0
-    assert figures.campaign_roi(revenue=Decimal("150"), cost=Decimal("100")) == 0.5
-    assert figures.campaign_roi(revenue=Decimal("150"), cost=Decimal("0")) is None
-    assert figures.campaign_cost(fixed_cost=Decimal("10"), cost_per_message=Decimal("0.0125"), sent=3) == Decimal(
-        "10.0375"
+    assert campaign_figures.roi(Decimal("150"), Decimal("100")) == 0.5
+    assert campaign_figures.roi(Decimal("150"), Decimal("0")) is None
+    assert campaign_figures.campaign_cost(fixed_cost=Decimal("10"), cost_per_message=Decimal("0.0125"), sent=3) == (
+        Decimal("10.0375")
     )
     assert [row["customers"] for row in figures.churn_histogram({}, bins=3)] == [0, 0, 0]
     assert figures.day_series([], first=today, last=today - dt.timedelta(days=1)) == []
