@@ -60,7 +60,7 @@ SENTENCES = {
     VerdictCode.ATTRIBUTED_NO_COST: _("Attributed revenue is %(revenue)s; the campaign cost nothing to send."),
 }
 
-WHO = {"recipients": _("Recipients")}
+WHO = {"recipients": _("All recipients")}
 DIRECTIONS = {"more": _("more"), "less": _("less")}
 
 

@@ -187,6 +187,7 @@ def _chart_data(report: CampaignReport, data: dict) -> dict:
                 for lift in data["lifts"]
             ],  # fmt: skip
             "names": {
+                # xgettext:no-python-format
                 "interval": _("95 % interval"),
                 "estimate": _("Estimate"),
                 "revenue": _("Revenue per recipient above the holdout"),

@@ -362,7 +362,7 @@ def test_verdict_wording_of_a_clear_but_small_lift():
     verdict = verdict_choose(recipients=100, overall=overall, variants=[LiftFigures("A", 0.3, 0.1, 0.5)],
                              cost=60.0, revenue=90.0, incremental_revenue=30.0)  # fmt: skip
     assert str(verdict) == (
-        "Recipients earned 0.30 more per recipient than the holdout (95 % CI 0.10 to 0.50). "
+        "All recipients earned 0.30 more per recipient than the holdout (95 % CI 0.10 to 0.50). "
         "Its 30.00 incremental revenue covered 50 % of its cost of 60.00."
     )
     free = verdict_choose(recipients=100, overall=overall, variants=[], cost=0.0, revenue=90.0,
