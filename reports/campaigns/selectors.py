@@ -303,6 +303,7 @@ def campaign_report(*, campaign_id: int) -> CampaignReport:
         cost=cost,
         revenue=total.revenue,
         incremental_revenue=overall.incremental_revenue if overall else None,
+        holdout=holdout.recipients if holdout is not None else 0,
     )  # fmt: skip
 
     chart_groups = [r.key for r in variants] + ([HOLDOUT] if holdout is not None else [])

@@ -21,6 +21,7 @@ from campaigns.experiments.verdict import money
 class VerdictCode(StrEnum):
     NOTHING_SENT = "nothing_sent"
     NO_HOLDOUT = "no_holdout"
+    HOLDOUT_TOO_SMALL = "holdout_too_small"
     LIFT_HIGHER = "lift_higher"
     LIFT_LOWER = "lift_lower"
     NOT_DISTINGUISHABLE = "not_distinguishable"
@@ -36,6 +37,9 @@ SENTENCES = {
     VerdictCode.NOTHING_SENT: _("Nothing has been sent yet."),
     VerdictCode.NO_HOLDOUT: _(
         "There is no holdout group, so what the campaign added over sending nothing cannot be measured."
+    ),
+    VerdictCode.HOLDOUT_TOO_SMALL: _(
+        "The holdout group has %(holdout)s customers, too few to measure what the campaign added over sending nothing."
     ),
     VerdictCode.LIFT_HIGHER: _(
         "%(who)s earned %(difference)s more per recipient than the holdout (95 %% CI %(low)s to %(high)s)."
@@ -129,12 +133,13 @@ def verdict_choose(
     cost: float,
     revenue: float,
     incremental_revenue: float | None,
+    holdout: int = 0,
 ) -> Verdict:
     """The verdict of a campaign report.
 
     * nothing sent → say so;
-    * no holdout (``overall`` is None) → say the lift cannot be measured, then the
-      attributed revenue, cost and ROI;
+    * no holdout (``overall`` is None) → say the lift cannot be measured (no group, or
+      ``holdout`` members too few for an interval), then the attributed revenue, cost and ROI;
     * with a holdout: the variant whose revenue per recipient beats the holdout's by the
       most with an interval above zero is named (with one variant, or when no single
       variant is clear of zero but all recipients together are: "Recipients"); an
@@ -146,6 +151,8 @@ def verdict_choose(
         return Verdict((VerdictSentence(VerdictCode.NOTHING_SENT),))
     attributed = _attributed(revenue, cost)
     if overall is None or overall.difference is None or overall.low is None or overall.high is None:
+        if holdout:
+            return Verdict((VerdictSentence(VerdictCode.HOLDOUT_TOO_SMALL, {"holdout": str(holdout)}), attributed))
         return Verdict((VerdictSentence(VerdictCode.NO_HOLDOUT), attributed))
 
     clear = [v for v in variants if v.low is not None and v.low > 0 and v.difference is not None]

@@ -384,3 +384,15 @@ def test_test_then_winner_campaign_reports_the_whole_send(db):
     assert (rows["A"].sent, rows["B"].sent) == (30, 120)
     assert (rows[""].kind, rows[""].audience, rows[""].sent) == ("unassigned", 40, 0)
     assert (report.total.audience, report.total.sent) == (190, 150)
+
+
+def test_verdict_of_a_holdout_too_small_for_an_interval():
+    verdict = verdict_choose(recipients=50, overall=None, variants=[], cost=10.0, revenue=30.0,
+                             incremental_revenue=None, holdout=1)  # fmt: skip
+    assert str(verdict) == (
+        "The holdout group has 1 customers, too few to measure what the campaign added over sending nothing. "
+        "Attributed revenue is 30.00 on a cost of 10.00 (ROI 200 %)."
+    )
+    without = verdict_choose(recipients=50, overall=None, variants=[], cost=10.0, revenue=30.0,
+                             incremental_revenue=None)  # fmt: skip
+    assert str(without).startswith("There is no holdout group")
