@@ -8,9 +8,10 @@ separate process on the same machine. Standard library only.
 ``plan.json`` is ``{"paths": ["/surveys/r/<token>/", …], "customers": [id, …]}`` (same
 order). Each virtual user is a thread with its own keep-alive connection; in a loop it takes
 the next unused path (or, for ``--repeat-share`` of its iterations, one it posted before, to
-exercise the update path), GETs the form, reads the ``csrftoken`` cookie and every hidden
-field, picks a random value for each radio group (NPS 0–10, CSAT 1–5, a choice) and on
-about half of the posts a short English or Chinese text for each text area, and POSTs the
+exercise the update path), GETs the form, reads every hidden field and the ``csrftoken``
+cookie if the page sets one (the product's personal link is CSRF-exempt and sets none;
+the reference sets one), picks a random value for each radio group (NPS 0–10, CSAT 1–5, a
+choice) and on about half of the posts a short English or Chinese text for each text area, and POSTs the
 form. It records every POST's latency and status (and the GETs'), and, per customer, how
 often it was posted and the fields of its last accepted post. The first ``--warmup``
 seconds are not measured; the run stops after ``--warmup + --duration`` seconds or when the
@@ -167,11 +168,9 @@ def user(run: Run, number: int) -> None:
             cookie = csrf_cookie(response.headers.get_all("Set-Cookie") or [])
             fields = answers_pick(form, rng)
             body = urlencode(fields).encode()
-            headers = {
-                "Host": "127.0.0.1",
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Cookie": f"csrftoken={cookie}" if cookie else "",
-            }
+            headers = {"Host": "127.0.0.1", "Content-Type": "application/x-www-form-urlencoded"}
+            if cookie:
+                headers["Cookie"] = f"csrftoken={cookie}"
             with run.lock:
                 run.posted[customer] = run.posted.get(customer, 0) + 1
             started = time.perf_counter()

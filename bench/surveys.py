@@ -6,8 +6,9 @@ PostgreSQL, next to a hand-written WSGI app storing the same responses in the sa
   gunicorn serves ``config.wsgi`` on 127.0.0.1 with production settings (DEBUG off,
   collected static files, persistent database connections); the load generator
   ``bench/survey_load.py`` runs in a separate process: USERS virtual users, each GETting a
-  customer's form and POSTing valid answers (CSRF cookie and field, a short English or
-  Chinese text on half of them, REPEAT_SHARE of the posts a second submission of a
+  customer's form and POSTing valid answers (no CSRF pair: the personal link is exempt,
+  docs/surveys.md "CSRF"; the reference's cookie and field are sent back; a short English
+  or Chinese text on half of them, REPEAT_SHARE of the posts a second submission of a
   customer already posted), WARMUP seconds unmeasured, then DURATION seconds measured.
   Then the same load against ``bench/survey_reference_wsgi.py`` (the same gunicorn
   settings, a second survey with the same questions, the same tables).

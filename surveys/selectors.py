@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 from django.db.models.functions import TruncWeek
 
+from analytics.sentiment.services import ActiveModel, active_model_join
 from customers.models import Customer
 from surveys.models import Answer, Choice, Question, QuestionKind, Response, SentimentLabel, Survey
 from surveys.scoring import CsatSummary, NpsSummary, csat_summary, nps_summary
@@ -41,31 +42,39 @@ class Respondent:
     language: str  # Customer.attributes["language"] ("" when not imported)
     response_id: int | None  # their response to the survey, if they answered before
     survey_version: object  # the survey's updated_at, for surveys.definitions.survey_definition_at
+    sentiment_model: ActiveModel = ActiveModel(None)  # the active sentiment model (texts_score(active=…))
 
 
 def survey_respondent(*, survey_id: int, customer_id: int) -> Respondent | None:
     """The customer of a personal link with their preferred language and their response
-    to the survey, and the survey's version — None if the survey or the customer does not
-    exist. One query, not the whole customer row: hand-written because every request to a
-    personal link runs it, and the ORM would take longer to build it than the database to
-    answer it."""
+    to the survey, the survey's version and the active sentiment model's version (so that
+    scoring a free-text answer needs no query of its own) — None if the survey or the
+    customer does not exist. One query, not the whole customer row: hand-written because
+    every request to a personal link runs it, and the ORM would take longer to build it than
+    the database to answer it."""
+    model_columns, model_join = active_model_join("sm")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.updated_at, c.id, c.attributes, r.id FROM {Survey._meta.db_table} s "
+            f"SELECT s.updated_at, c.id, c.attributes, r.id, {model_columns} FROM {Survey._meta.db_table} s "
             f"LEFT JOIN {Customer._meta.db_table} c ON c.id = %s "
             f"LEFT JOIN {Response._meta.db_table} r ON r.survey_id = s.id AND r.customer_id = c.id "
+            f"{model_join} "
             "WHERE s.id = %s",
             [customer_id, survey_id],
         )
         row = cursor.fetchone()
     if row is None or row[1] is None:
         return None
-    survey_version, _, attributes, response_id = row
+    survey_version, _, attributes, response_id, *model = row
     if isinstance(attributes, str):  # the drivers hand JSON over as text
         attributes = json.loads(attributes)
     language = attributes.get("language") if isinstance(attributes, dict) else None
     return Respondent(
-        customer_id=customer_id, language=str(language or ""), response_id=response_id, survey_version=survey_version
+        customer_id=customer_id,
+        language=str(language or ""),
+        response_id=response_id,
+        survey_version=survey_version,
+        sentiment_model=ActiveModel.from_row(*model),
     )
 
 

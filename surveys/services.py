@@ -12,6 +12,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.services import audit_record
+from analytics.sentiment.services import ActiveModel
 from customers.models import Customer
 from segments.models import CustomerFeatures
 from segments.services import features_rows_create_missing
@@ -313,16 +314,17 @@ class SubmitResult:
     duplicate: bool = False  # an anonymous form posted a second time: nothing was written
 
 
-def _text_sentiments(texts: list[str]) -> list[tuple[str, float | None]]:
-    """(label, score) per text from analytics.sentiment. A customer's answers are never lost
-    to the scorer: if it fails, the texts are stored unscored (``answers_sentiment_fill``
-    scores them later) and the error is logged."""
+def _text_sentiments(texts: list[str], active: ActiveModel | None = None) -> list[tuple[str, float | None]]:
+    """(label, score) per text from analytics.sentiment (``active``: the active model as the
+    caller read it, else looked up). A customer's answers are never lost to the scorer: if
+    it fails, the texts are stored unscored (``answers_sentiment_fill`` scores them later)
+    and the error is logged."""
     if not texts:
         return []
     try:
         from analytics.sentiment.services import texts_score
 
-        return [(score.label, score.score) for score in texts_score(texts)]
+        return [(score.label, score.score) for score in texts_score(texts, active=active)]
     except Exception:
         logger.exception("survey texts stored without sentiment: scoring failed")
         return [("", None)] * len(texts)
@@ -394,33 +396,63 @@ def _answers_delete(response_id: int) -> None:
 def _answers_write(
     response_id: int, answers: list[CleanAnswer], sentiments: list[tuple[str, float | None]], *, replace: bool
 ) -> None:
-    """Store the response's answers and their choice links (two inserts), first deleting
-    the answers it had when ``replace`` (the caller holds the response row lock)."""
+    """Store the response's answers and their choice links, first deleting the answers it
+    had when ``replace`` (the caller holds the response row lock). On PostgreSQL one
+    statement (the choice links inserted from the answers' ``RETURNING``), elsewhere two."""
     if replace:
         _answers_delete(response_id)
     scored = iter(sentiments)
     rows = []
     for answer in answers:
         label, score = next(scored) if answer.text else ("", None)
-        rows.append(
+        rows.append((answer.question_id, answer.number, answer.text, label, score))
+    if connection.vendor == "postgresql":
+        _answers_insert_postgres(response_id, rows, answers)
+        return
+    created = Answer.objects.bulk_create(
+        [
             Answer(
                 response_id=response_id,
-                question_id=answer.question_id,
-                number=answer.number,
-                text=answer.text,
+                question_id=question_id,
+                number=number,
+                text=text,
                 sentiment_label=label,
                 sentiment_score=score,
             )
-        )
-    Answer.objects.bulk_create(rows)
+            for question_id, number, text, label, score in rows
+        ]
+    )
     picked = Answer.choices.through
     links = [
         picked(answer_id=row.pk, choice_id=choice_id)
-        for row, answer in zip(rows, answers, strict=True)
+        for row, answer in zip(created, answers, strict=True)
         for choice_id in answer.choice_ids
     ]
     if links:
         picked.objects.bulk_create(links)
+
+
+def _answers_insert_postgres(response_id: int, rows: list[tuple], answers: list[CleanAnswer]) -> None:
+    """The answers and their choice links in one round trip: a data-modifying CTE inserts
+    the answers (one per question, the unique constraint) and the links join its
+    ``RETURNING`` on the question."""
+    answer_table, picked_table = Answer._meta.db_table, Answer.choices.through._meta.db_table
+    links = [(answer.question_id, choice_id) for answer in answers for choice_id in answer.choice_ids]
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH stored AS (INSERT INTO {answer_table} "
+            "(response_id, question_id, number, text, sentiment_label, sentiment_score) "
+            "SELECT %s, x.question_id, x.number, x.text, x.label, x.score "
+            "FROM unnest(%s::bigint[], %s::smallint[], %s::text[], %s::varchar[], %s::float8[]) "
+            "AS x(question_id, number, text, label, score) RETURNING id, question_id) "
+            f"INSERT INTO {picked_table} (answer_id, choice_id) "
+            "SELECT stored.id, link.choice_id FROM stored "
+            "JOIN unnest(%s::bigint[], %s::bigint[]) AS link(question_id, choice_id) "
+            "ON link.question_id = stored.question_id",
+            [response_id, *(list(column) for column in columns),
+             [question for question, _ in links], [choice for _, choice in links]],
+        )  # fmt: skip
 
 
 def response_submit(
@@ -433,6 +465,7 @@ def response_submit(
     nonce: str | None = None,
     language: str = "",
     now: dt.datetime | None = None,
+    sentiment_model: ActiveModel | None = None,
 ) -> SubmitResult:
     """Validate and store one submission.
 
@@ -446,7 +479,9 @@ def response_submit(
     written into the feature table inside it.
 
     ``survey`` may be the model or its cached definition (``surveys.definitions``, what the
-    public pages hold); with the model the definition is looked up by its id (one query)."""
+    public pages hold); with the model the definition is looked up by its id (one query).
+    ``sentiment_model``: the active sentiment model as the caller read it (a personal link's
+    respondent query), else it is looked up when there is a text to score."""
     now = now or timezone.now()
     definition = survey if isinstance(survey, SurveyDefinition) else survey_definition(survey_id=survey.pk)
     if definition is None:
@@ -455,7 +490,7 @@ def response_submit(
     if channel == ResponseChannel.ANONYMOUS and not definition.anonymous_enabled:
         raise SurveyError(SurveyErrorCode.ANONYMOUS_DISABLED)
     answers = answers_validate(definition.question_specs, raw)
-    sentiments = _text_sentiments([answer.text for answer in answers if answer.text])
+    sentiments = _text_sentiments([answer.text for answer in answers if answer.text], sentiment_model)
     if customer is not None:
         customer_id = customer.pk
     with transaction.atomic():

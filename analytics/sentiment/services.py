@@ -40,7 +40,16 @@ from jobs.models import Job
 from jobs.queue import task_run_here, task_send
 from jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
 
-__all__ = ["TextScore", "texts_score", "scorer_active", "scored_texts_store", "TextItem"]
+__all__ = [
+    "ActiveModel",
+    "TextItem",
+    "TextScore",
+    "active_model_join",
+    "scored_texts_store",
+    "scorer_active",
+    "scorer_of",
+    "texts_score",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -58,29 +67,82 @@ _cached: dict[tuple[int, dt.datetime], ModelScorer] = {}
 # --- scoring texts --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ActiveModel:
+    """Which sentiment model is active, read by a caller inside a query it makes anyway
+    (``active_model_join``), so that scoring needs no query of its own: a personal survey
+    link reads it with the respondent. ``id`` None: no version recorded (the lexicon)."""
+
+    id: int | None
+    kind: str = ""
+    trained_at: dt.datetime | None = None
+
+    @classmethod
+    def from_row(cls, model_id: int | None, kind: str | None, trained_at: object) -> ActiveModel:
+        """From the three columns of ``active_model_join`` (a raw cursor's values: SQLite
+        hands the time over as text or a naive UTC datetime)."""
+        if model_id is None:
+            return cls(None)
+        if isinstance(trained_at, str):
+            trained_at = dt.datetime.fromisoformat(trained_at)
+        return cls(model_id, kind or "", trained_at if isinstance(trained_at, dt.datetime) else None)
+
+
+def active_model_join(alias: str = "sm") -> tuple[str, str]:
+    """(columns, join) to add to a hand-written query to read the active model alongside:
+    ``SELECT …, <columns> FROM … <join> WHERE …`` — at most one row joins (one model is
+    active, a partial unique index), none when nothing is recorded. Build the result with
+    ``ActiveModel.from_row(*those three values)``."""
+    table = SentimentModel._meta.db_table
+    return f"{alias}.id, {alias}.kind, {alias}.trained_at", f"LEFT JOIN {table} {alias} ON {alias}.active"
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if timezone.is_naive(moment) else moment.astimezone(dt.UTC)
+
+
+def _model_scorer(model_id: int, trained_at: dt.datetime) -> ModelScorer | None:
+    """The trained pipeline of a version, unpickled once per process and version (a new
+    active version replaces it); None when the row has no pipeline (or is gone)."""
+    key = (model_id, _utc(trained_at))  # a pk alone can come back after a database reset
+    with _cache_lock:
+        scorer = _cached.get(key)
+        if scorer is None:
+            blob = SentimentModel.objects.filter(pk=model_id).values_list("pipeline", flat=True).first()
+            if not blob:
+                return None
+            _cached.clear()
+            scorer = _cached[key] = ModelScorer(pipeline_load(blob))
+    return scorer
+
+
+def scorer_of(active: ActiveModel) -> Scorer:
+    """The scorer of the active model the caller read (``ActiveModel``): the process's
+    cached pipeline of that version, or the lexicon. No query while the version is
+    unchanged; the first call after another model becomes active loads the new pipeline."""
+    if active.id is None or active.kind != SentimentModel.Kind.TRAINED or active.trained_at is None:
+        return LexiconScorer()
+    return _model_scorer(active.id, active.trained_at) or LexiconScorer()
+
+
 def scorer_active() -> tuple[Scorer, SentimentModel | None]:
     """The scorer in use and its version row (None: nothing trained or recorded yet, the
-    lexicon). A trained pipeline is unpickled once per process and version."""
+    lexicon). One query for the active row; a trained pipeline is unpickled once per
+    process and version (``scorer_of`` skips even that query when the caller read the
+    active version itself)."""
     version = SentimentModel.objects.filter(active=True).defer("pipeline").first()
     if version is None or version.kind != SentimentModel.Kind.TRAINED:
         return LexiconScorer(), version
-    with _cache_lock:
-        key = (version.pk, version.trained_at)  # a pk alone can come back after a database reset
-        scorer = _cached.get(key)
-        if scorer is None:
-            blob = SentimentModel.objects.filter(pk=version.pk).values_list("pipeline", flat=True).first()
-            if not blob:
-                return LexiconScorer(), version
-            _cached.clear()
-            scorer = _cached[key] = ModelScorer(pipeline_load(blob))
-    return scorer, version
+    scorer = _model_scorer(version.pk, version.trained_at)
+    return (scorer or LexiconScorer()), version
 
 
-def texts_score(texts: list[str]) -> list[TextScore]:
+def texts_score(texts: list[str], *, active: ActiveModel | None = None) -> list[TextScore]:
     """Label (positive/neutral/negative), score (−1..1), language and per-aspect sentiment
     of each text, in order, with the active model (or the lexicon). Any number of texts;
-    the REST API limits a call to MAX_TEXTS_PER_CALL."""
-    scorer, _version = scorer_active()
+    the REST API limits a call to MAX_TEXTS_PER_CALL. ``active``: the active model as the
+    caller read it (``active_model_join``), which saves the query for it."""
+    scorer = scorer_of(active) if active is not None else scorer_active()[0]
     return scorer.score(list(texts))
 
 

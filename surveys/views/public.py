@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from surveys.definitions import QuestionDefinition, SurveyDefinition, survey_definition, survey_definition_at
@@ -142,6 +143,7 @@ def _form_page(
     errors: dict[int, SurveyError],
     action: str,
     nonce: str = "",
+    csrf: bool = True,
     answered_before: bool = False,
     form_error: str = "",
     status: int = 200,
@@ -160,6 +162,7 @@ def _form_page(
         "languages": [("en", "English"), ("zh-hans", "中文")],
         "action": action,
         "nonce": nonce,
+        "csrf": csrf,  # False: no token is made, so no CSRF cookie is set
         "answered_before": answered_before,
         "form_error": form_error,
         "error_count": len(errors),
@@ -179,6 +182,10 @@ def _personal(token: str) -> tuple[SurveyDefinition, Respondent]:
     return survey, respondent
 
 
+# No CSRF check on the personal link (docs/surveys.md, "CSRF"): the signed token in the URL
+# is the credential and no cookie carries authority on this page, so a forged cross-site
+# post needs the token, and whoever has it can post directly anyway. Not the anonymous link.
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def respond(request: HttpRequest, token: str) -> HttpResponse:
     """A customer's personalised link: answer, or change the answers given before."""
@@ -197,6 +204,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                 values=_stored_answers(respondent.response_id),
                 errors={},
                 action=action,
+                csrf=False,
                 answered_before=answered_before,
             )
         raw = _raw_answers(request.POST)
@@ -207,6 +215,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                 channel=ResponseChannel.PERSONAL,
                 customer_id=respondent.customer_id,
                 language=language,
+                sentiment_model=respondent.sentiment_model,
             )
         except AnswersInvalid as invalid:
             return _form_page(
@@ -216,6 +225,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                 values=raw,
                 errors=invalid.by_question(),
                 action=action,
+                csrf=False,
                 answered_before=answered_before,
                 status=400,
             )

@@ -1,5 +1,5 @@
 """The pure parts of the survey submission benchmark: the load generator's reading of a
-rendered response page (form, hidden fields, CSRF cookie) and its answers, and the
+rendered response page (form, hidden fields, the CSRF cookie where there is one) and its answers, and the
 hand-written reference's token check and validation. Behaviour only, no timings."""
 
 import random
@@ -30,26 +30,35 @@ def test_the_form_of_a_rendered_response_page_is_read_completely():
     page, form = _page(Client(), path)
     questions = {q.kind: q for q in survey.questions.all()}
     assert form.action == path
-    assert form.hidden["csrfmiddlewaretoken"]
+    assert "csrfmiddlewaretoken" not in form.hidden  # the personal link is CSRF-exempt
     assert form.hidden["lang"] == "en"
     assert form.groups[f"q{questions[QuestionKind.NPS].pk}"] == [str(n) for n in range(11)]
     assert form.groups[f"q{questions[QuestionKind.CSAT].pk}"] == [str(n) for n in range(1, 6)]
     single = questions[QuestionKind.SINGLE]
     assert form.groups[f"q{single.pk}"] == [str(c.pk) for c in single.choices.all()]
     assert form.texts == [f"q{questions[QuestionKind.TEXT].pk}"]
+    assert "csrftoken" not in page.cookies
+
+
+def test_the_csrf_cookie_is_read_from_the_anonymous_form():
+    survey = survey_build()
+    page, form = _page(Client(), f"/surveys/a/{survey.public_token}/")
+    assert form.hidden["csrfmiddlewaretoken"]
+    assert form.hidden["nonce"]
     assert csrf_cookie([page.cookies["csrftoken"].OutputString()]) == page.cookies["csrftoken"].value
+    assert csrf_cookie(["sessionid=x; Path=/", "csrftoken=abc; Path=/"]) == "abc"
+    assert csrf_cookie(["sessionid=x; Path=/"]) is None
 
 
 def test_answers_picked_from_the_page_are_accepted_with_csrf_checks_on():
     survey = survey_build()
     customer = CustomerFactory()
     path = f"/surveys/r/{survey_token(survey.pk, customer.pk)}/"
-    page, form = _page(Client(), path)
+    _, form = _page(Client(), path)
     fields = answers_pick(form, random.Random(3), text_share=1.0)
     text_question = form.texts[0]
     assert fields[text_question] in TEXTS
-    poster = Client(enforce_csrf_checks=True)  # a new client: only the cookie read from the page
-    poster.cookies["csrftoken"] = csrf_cookie([page.cookies["csrftoken"].OutputString()])
+    poster = Client(enforce_csrf_checks=True)  # a new client without cookies, as the load generator posts
     answered = poster.post(form.action, fields)
     assert answered.status_code == 302
     response = Response.objects.get(survey=survey, customer=customer)
@@ -61,12 +70,15 @@ def test_answers_picked_from_the_page_are_accepted_with_csrf_checks_on():
     assert stored[text_question].text == fields[text_question]
 
 
-def test_a_post_without_the_pages_csrf_cookie_is_refused():
+def test_an_anonymous_post_without_the_pages_csrf_cookie_is_refused():
     survey = survey_build()
-    path = f"/surveys/r/{survey_token(survey.pk, CustomerFactory().pk)}/"
-    _, form = _page(Client(), path)
-    refused = Client(enforce_csrf_checks=True).post(form.action, answers_pick(form, random.Random(1)))
+    page, form = _page(Client(), f"/surveys/a/{survey.public_token}/")
+    fields = answers_pick(form, random.Random(1))
+    refused = Client(enforce_csrf_checks=True).post(form.action, fields)
     assert refused.status_code == 403
+    poster = Client(enforce_csrf_checks=True)
+    poster.cookies["csrftoken"] = csrf_cookie([page.cookies["csrftoken"].OutputString()])
+    assert poster.post(form.action, fields).status_code == 302
 
 
 def test_answers_pick_leaves_the_texts_empty_when_told_to():

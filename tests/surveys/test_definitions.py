@@ -114,3 +114,32 @@ def test_choice_inputs_of_a_new_survey_are_in_its_definition():
     )
     [question] = survey_definition(survey_id=survey.pk).questions
     assert [c.label_en for c in question.choices] == ["A", "B"]
+
+
+def test_a_personal_post_scores_its_text_with_the_active_model_without_a_query_for_it(client, survey):
+    """The respondent query reads the active sentiment model's version too: a post with a
+    text makes no query for it, and a model activated since is used at once."""
+    from analytics.models import SentimentModel
+    from analytics.pipelines import pipeline_dump
+    from analytics.sentiment import services as sentiment
+    from surveys.models import Answer
+    from tests.analytics.test_sentiment_active_cache import ConstantPipeline
+    from tests.surveys.conftest import question_ids, raw_answers
+
+    text_id = question_ids(survey)["text"]
+    fields = {f"q{qid}": values for qid, values in raw_answers(survey, text="fine").items()}
+    happy, sad = (
+        SentimentModel.objects.create(kind=SentimentModel.Kind.TRAINED, pipeline=pipeline_dump(ConstantPipeline(p)))
+        for p in (0.95, 0.05)
+    )
+    sentiment._activate(happy)
+    link = survey_link(survey, CustomerFactory())
+    assert client.post(link, fields).status_code == 302  # the survey and the pipeline are read once
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(link, fields).status_code == 302
+    reading_the_model = [q["sql"] for q in queries if SentimentModel._meta.db_table in q["sql"]]
+    assert len(reading_the_model) == 1 and reading_the_model[0].startswith("SELECT s.updated_at")  # the respondent
+    assert Answer.objects.get(question_id=text_id).sentiment_label == "positive"
+    sentiment._activate(sad)
+    assert client.post(link, fields).status_code == 302
+    assert Answer.objects.get(question_id=text_id).sentiment_label == "negative"

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.utils import timezone
 
 from surveys.links import survey_link, survey_token
@@ -39,6 +40,30 @@ def test_personal_link_shows_the_survey_without_login(client, survey):
     assert "How did we do?" in html and "Would you recommend us?" in html
     assert 'name="nonce"' not in html  # personalised forms need no nonce: the customer is the key
     assert "<script" not in html  # works without JavaScript
+
+
+def test_personal_link_needs_no_csrf_cookie_but_the_anonymous_link_does(survey):
+    """The personal link's signed token is the credential (docs/surveys.md, "CSRF"): its
+    form carries no CSRF token and sets no cookie, and a post from anywhere with the token
+    is accepted; the anonymous form keeps Django's CSRF check."""
+    customer = CustomerFactory()
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(survey_link(survey, customer))
+    assert "csrfmiddlewaretoken" not in page.content.decode()
+    assert "csrftoken" not in page.cookies
+    posted = Client(enforce_csrf_checks=True).post(survey_link(survey, customer), form_data(raw_answers(survey)))
+    assert posted.status_code == 302
+    assert Response.objects.filter(survey=survey, customer=customer).count() == 1
+    link = survey_link(survey, customer)
+    tampered = link[:-2] + ("A" if link[-2] != "A" else "B") + "/"
+    assert Client(enforce_csrf_checks=True).post(tampered, {}).status_code == 404  # still the token's check
+
+    anonymous = f"/surveys/a/{survey.public_token}/"
+    page = browser.get(anonymous)
+    assert "csrfmiddlewaretoken" in page.content.decode()
+    fields = form_data(raw_answers(survey), nonce=nonce_of(page))
+    assert Client(enforce_csrf_checks=True).post(anonymous, fields).status_code == 403
+    assert Response.objects.filter(survey=survey, customer=None).count() == 0
 
 
 def test_second_submit_of_a_personal_link_updates_the_response(client, survey):

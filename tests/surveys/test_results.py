@@ -83,7 +83,7 @@ def test_chinese_labels(answered):
 def test_free_text_is_stored_and_listed_with_its_sentiment(survey, monkeypatch, marketer_client):
     calls = []
 
-    def fake_texts_score(texts):
+    def fake_texts_score(texts, active=None):
         calls.append(list(texts))
         return [
             sentiment_services.TextScore(label="negative", score=-0.75, language="en", aspects={"logistics": -0.9})
@@ -162,7 +162,7 @@ def test_results_page_shows_the_figures_and_chart_data(answered, marketer_client
 
 
 def test_a_failing_scorer_loses_no_answer_and_the_texts_are_scored_later(survey, monkeypatch):
-    def broken(texts):
+    def broken(texts, active=None):
         raise RuntimeError("model file missing")
 
     monkeypatch.setattr(sentiment_services, "texts_score", broken)
@@ -175,7 +175,7 @@ def test_a_failing_scorer_loses_no_answer_and_the_texts_are_scored_later(survey,
     monkeypatch.setattr(
         sentiment_services,
         "texts_score",
-        lambda texts: [
+        lambda texts, active=None: [
             sentiment_services.TextScore(label="positive", score=0.9, language="en", aspects={}) for _ in texts
         ],
     )
