@@ -5,13 +5,11 @@ downloads as CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
@@ -28,6 +26,7 @@ from reports.campaigns.selectors import (
     campaign_report_list,
     campaign_summaries,
 )
+from reports.downloads import csv_download
 
 PAGE_SIZE = 25
 CSV_TABLES = ("groups", "rates", "lift", "cumulative")
@@ -108,14 +107,6 @@ def _shown_lift(row: dict, label: str) -> dict:
     )  # fmt: skip
 
 
-def _csv_response(rows: list[list], filename: str) -> HttpResponse:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 # ── the list ────────────────────────────────────────────────────────────────────────
 
 
@@ -142,7 +133,7 @@ def _list_rows(summaries: list[CampaignSummary]) -> list[list]:
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def campaign_list_csv(request):
     """Every launched campaign's key figures (not only one page)."""
-    return _csv_response(_list_rows(campaign_summaries(campaign_report_list())), "campaign-reports.csv")
+    return csv_download(_list_rows(campaign_summaries(campaign_report_list())), "campaign-reports.csv")
 
 
 # ── one campaign ────────────────────────────────────────────────────────────────────
@@ -242,4 +233,4 @@ def campaign_report_csv(request, campaign_id: int, table: str):
         raise Http404
     get_object_or_404(Campaign, pk=campaign_id)
     data = report_data(campaign_report(campaign_id=campaign_id))
-    return _csv_response(_csv_rows(table, data), f"campaign-{campaign_id}-{table}.csv")
+    return csv_download(_csv_rows(table, data), f"campaign-{campaign_id}-{table}.csv")

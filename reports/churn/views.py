@@ -5,12 +5,9 @@ and scoring happen on the analytics churn page, which this one links to."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,6 +24,7 @@ from reports.churn.selectors import (
     churn_value_default,
     customers_at_risk,
 )
+from reports.downloads import csv_download
 
 CSV_TABLES = ("models", "distribution", "at-risk", "drivers")
 CHART_DRIVERS = 15  # the chart shows the strongest ones; the table and CSV list all
@@ -143,8 +141,4 @@ def churn_csv(request, table: str):
     if table not in CSV_TABLES:
         raise Http404
     form = AtRiskFilterForm(request.GET or None)
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(_csv_rows(table, form))
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="churn-{table}.csv"'
-    return response
+    return csv_download(_csv_rows(table, form), f"churn-{table}.csv")

@@ -5,17 +5,15 @@ its numbers — and links to the other reports. It reads only the pre-aggregated
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from reports.dashboard.api import VIEW_PERMISSION, dashboard_data
 from reports.dashboard.selectors import dashboard_overview
+from reports.downloads import csv_download
 
 REPORTS = [
     ("reports:retention", _("Retention"),
@@ -173,8 +171,4 @@ def dashboard_csv(request, table: str):
     """The numbers behind one part of the dashboard, as CSV."""
     if table not in CSV_TABLES:
         raise Http404
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(_csv_rows(table, dashboard_data(dashboard_overview())))
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="dashboard-{table}.csv"'
-    return response
+    return csv_download(_csv_rows(table, dashboard_data(dashboard_overview())), f"dashboard-{table}.csv")

@@ -5,16 +5,13 @@ parameters and a CSV download of the numbers."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from reports.downloads import csv_download
 from reports.funnels.api import (
     ADD_PERMISSION,
     DELETE_PERMISSION,
@@ -186,9 +183,5 @@ def funnel_csv(request, funnel_id: int):
         [step["number"], *[_cell(step.get(name, "")) for name in CSV_HEADER[1:]]]
         for step in funnel_result_data(result, funnel)
     ]
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     name = f"funnel-{funnel.pk}-{arguments['first_day']:%Y%m%d}-{arguments['last_day']:%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csv_download(rows, name)

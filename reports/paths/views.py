@@ -5,14 +5,12 @@ started on the analytics paths page, which this one links to."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from reports.downloads import csv_download
 from reports.paths.api import VIEW_PERMISSION
 from reports.paths.selectors import heatmap, paths_report
 
@@ -71,8 +69,4 @@ def paths_csv(request, table: str):
     """The numbers behind one part of the page, as CSV."""
     if table not in CSV_TABLES:
         raise Http404
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(_csv_rows(table, paths_report()))
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="paths-{table}.csv"'
-    return response
+    return csv_download(_csv_rows(table, paths_report()), f"paths-{table}.csv")

@@ -4,18 +4,16 @@ parameters (period, segment, cohorts), so every view of the report has its own a
 
 from __future__ import annotations
 
-import csv
-import io
-
 import numpy as np
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from reports.downloads import csv_download
 from reports.retention.api import MAX_COHORTS, VIEW_PERMISSION, retention_data
 from reports.retention.cohorts import DEFAULT_COHORTS, Retention
 from reports.retention.refresh import retention_refreshed_at
@@ -133,8 +131,4 @@ def retention_csv(request, table: str):
     if table not in CSV_TABLES:
         raise Http404
     _form, retention = _report(request)
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(_csv_rows(table, retention))
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="retention-{retention.period}-{table}.csv"'
-    return response
+    return csv_download(_csv_rows(table, retention), f"retention-{retention.period}-{table}.csv")
