@@ -393,6 +393,19 @@ def _answers_delete(response_id: int) -> None:
         cursor.execute(f"DELETE FROM {answers} WHERE response_id = %s", [response_id])
 
 
+def _answer_rows(
+    answers: list[CleanAnswer], sentiments: list[tuple[str, float | None]]
+) -> list[tuple[int, int | None, str, str, float | None]]:
+    """(question, number, text, sentiment label, sentiment score) per answer; ``sentiments``
+    holds one (label, score) per answer with a text, in order."""
+    scored = iter(sentiments)
+    rows = []
+    for answer in answers:
+        label, score = next(scored) if answer.text else ("", None)
+        rows.append((answer.question_id, answer.number, answer.text, label, score))
+    return rows
+
+
 def _answers_write(
     response_id: int, answers: list[CleanAnswer], sentiments: list[tuple[str, float | None]], *, replace: bool
 ) -> None:
@@ -401,11 +414,7 @@ def _answers_write(
     statement (the choice links inserted from the answers' ``RETURNING``), elsewhere two."""
     if replace:
         _answers_delete(response_id)
-    scored = iter(sentiments)
-    rows = []
-    for answer in answers:
-        label, score = next(scored) if answer.text else ("", None)
-        rows.append((answer.question_id, answer.number, answer.text, label, score))
+    rows = _answer_rows(answers, sentiments)
     if connection.vendor == "postgresql":
         _answers_insert_postgres(response_id, rows, answers)
         return
@@ -432,27 +441,76 @@ def _answers_write(
         picked.objects.bulk_create(links)
 
 
-def _answers_insert_postgres(response_id: int, rows: list[tuple], answers: list[CleanAnswer]) -> None:
-    """The answers and their choice links in one round trip: a data-modifying CTE inserts
-    the answers (one per question, the unique constraint) and the links join its
-    ``RETURNING`` on the question."""
+def _answers_ctes_postgres(answers: list[CleanAnswer], rows: list[tuple]) -> tuple[str, list]:
+    """SQL and parameters of two data-modifying CTEs, ``stored`` (the answers of the
+    response the CTE ``response`` returns; one per question, the unique constraint) and
+    ``picked`` (their choice links, joined to ``stored``'s ``RETURNING`` on the question),
+    so that the answers and their links take one round trip."""
     answer_table, picked_table = Answer._meta.db_table, Answer.choices.through._meta.db_table
     links = [(answer.question_id, choice_id) for answer in answers for choice_id in answer.choice_ids]
     columns = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+    sql = (
+        f"stored AS (INSERT INTO {answer_table} "
+        "(response_id, question_id, number, text, sentiment_label, sentiment_score) "
+        "SELECT response.id, x.question_id, x.number, x.text, x.label, x.score FROM response, "
+        "unnest(%s::bigint[], %s::smallint[], %s::text[], %s::varchar[], %s::float8[]) "
+        "AS x(question_id, number, text, label, score) RETURNING id, question_id), "
+        f"picked AS (INSERT INTO {picked_table} (answer_id, choice_id) "
+        "SELECT stored.id, link.choice_id FROM stored "
+        "JOIN unnest(%s::bigint[], %s::bigint[]) AS link(question_id, choice_id) "
+        "ON link.question_id = stored.question_id)"
+    )
+    params = [*(list(column) for column in columns), [q for q, _ in links], [c for _, c in links]]
+    return sql, params
+
+
+def _answers_insert_postgres(response_id: int, rows: list[tuple], answers: list[CleanAnswer]) -> None:
+    """The answers of an existing response and their choice links in one statement."""
+    ctes, params = _answers_ctes_postgres(answers, rows)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH response AS (SELECT %s::bigint AS id), {ctes} SELECT 1", [response_id, *params])
+
+
+def _first_response_insert_postgres(
+    *,
+    survey: SurveyDefinition,
+    customer_id: int,
+    channel: str,
+    language: str,
+    now: dt.datetime,
+    answers: list[CleanAnswer],
+    sentiments: list[tuple[str, float | None]],
+) -> int | None:
+    """A customer's first response to a survey — the response row, its answers, their choice
+    links and the customer's NPS group and CSAT — in one statement (data-modifying CTEs, one
+    round trip and no transaction of its own to open and commit), the id of the new response.
+    None, with nothing written, when the customer has answered before (the response insert
+    hits the unique constraint and ``ON CONFLICT DO NOTHING`` leaves the rest without a
+    row to hang on): the caller then replaces the answers under the row lock."""
+    ctes, answer_params = _answers_ctes_postgres(answers, _answer_rows(answers, sentiments))
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    features = _survey_features_values(survey=survey, answers=answers)
+    params: list = [survey.id, customer_id, channel, language, stamp, stamp, *answer_params]
+    features_update = "SELECT 1 WHERE false"
+    if features:
+        features_update = (
+            f"UPDATE {CustomerFeatures._meta.db_table} SET nps_group = coalesce(%s, nps_group), "
+            "csat = coalesce(%s::float8, csat) WHERE customer_id = %s AND EXISTS (SELECT FROM response) RETURNING 1"
+        )
+        params += [features.get("nps_group"), features.get("csat"), customer_id]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH stored AS (INSERT INTO {answer_table} "
-            "(response_id, question_id, number, text, sentiment_label, sentiment_score) "
-            "SELECT %s, x.question_id, x.number, x.text, x.label, x.score "
-            "FROM unnest(%s::bigint[], %s::smallint[], %s::text[], %s::varchar[], %s::float8[]) "
-            "AS x(question_id, number, text, label, score) RETURNING id, question_id) "
-            f"INSERT INTO {picked_table} (answer_id, choice_id) "
-            "SELECT stored.id, link.choice_id FROM stored "
-            "JOIN unnest(%s::bigint[], %s::bigint[]) AS link(question_id, choice_id) "
-            "ON link.question_id = stored.question_id",
-            [response_id, *(list(column) for column in columns),
-             [question for question, _ in links], [choice for _, choice in links]],
+            f"WITH response AS (INSERT INTO {Response._meta.db_table} "
+            "(survey_id, customer_id, channel, language, submitted_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (survey_id, customer_id) DO NOTHING RETURNING id), "
+            f"{ctes}, features AS ({features_update}) "
+            "SELECT (SELECT id FROM response), (SELECT count(*) FROM features)",
+            params,
         )  # fmt: skip
+        response_id, features_updated = cursor.fetchone()
+    if response_id is not None and features and not features_updated:
+        survey_features_write(customer_ids=[customer_id])  # no feature row yet: created and filled
+    return response_id
 
 
 def response_submit(
@@ -471,7 +529,9 @@ def response_submit(
 
     Personalised (``customer`` or ``customer_id`` given): one response per customer and
     survey — a second submit replaces the answers of the first, in one transaction, also
-    when two arrive at once. Anonymous (``nonce`` given): the nonce is unique, so the same
+    when two arrive at once. On PostgreSQL a first submit is one statement
+    (``_first_response_insert_postgres``); only a customer who answered before takes the
+    transaction with the row lock. Anonymous (``nonce`` given): the nonce is unique, so the same
     form posted twice stores one response (the second post changes nothing and reports
     ``duplicate``). Raises SurveyError when the survey is not open (or anonymous answers
     are off) and AnswersInvalid naming each question at fault. Free-text answers are scored
@@ -493,6 +553,13 @@ def response_submit(
     sentiments = _text_sentiments([answer.text for answer in answers if answer.text], sentiment_model)
     if customer is not None:
         customer_id = customer.pk
+    if customer_id is not None and connection.vendor == "postgresql":
+        response_id = _first_response_insert_postgres(
+            survey=definition, customer_id=customer_id, channel=channel, language=language, now=now,
+            answers=answers, sentiments=sentiments,
+        )  # fmt: skip
+        if response_id is not None:
+            return SubmitResult(response_id=response_id, created=True)
     with transaction.atomic():
         if customer_id is not None:
             response_id, created = _response_upsert(
@@ -525,6 +592,7 @@ def response_submit(
 
 
 RATING_KINDS = (QuestionKind.NPS, QuestionKind.CSAT)
+FEATURE_OF_KIND = {QuestionKind.NPS: "nps_group", QuestionKind.CSAT: "csat"}
 
 
 def _survey_features_set(
@@ -538,23 +606,31 @@ def _survey_features_set(
     fall back to that full computation for the customer: a replaced response that no longer
     answers a rating kind its survey asks (the value it held may now come from another
     response, or from none), and a customer without a feature row (created first)."""
+    values = _survey_features_values(survey=survey, answers=answers)
+    asked = {kind for kind in survey.question_kinds.values() if kind in RATING_KINDS}
+    answered = {kind for kind, name in FEATURE_OF_KIND.items() if name in values}
+    if replaced and asked - answered:
+        survey_features_write(customer_ids=[customer_id])
+        return
+    if values and not CustomerFeatures.objects.filter(customer_id=customer_id).update(**values):
+        survey_features_write(customer_ids=[customer_id])
+
+
+def _survey_features_values(*, survey: SurveyDefinition, answers: list[CleanAnswer]) -> dict[str, object]:
+    """``nps_group`` and ``csat`` as this response sets them: its first NPS and first CSAT
+    answer (answers come in question order); a kind it does not answer is left out."""
     kinds = survey.question_kinds
     latest: dict[str, int] = {}
     for answer in answers:
         kind = kinds[answer.question_id]
         if kind in RATING_KINDS and answer.number is not None:
             latest.setdefault(kind, answer.number)
-    asked = {kind for kind in kinds.values() if kind in RATING_KINDS}
-    if replaced and asked - set(latest):
-        survey_features_write(customer_ids=[customer_id])
-        return
     values: dict[str, object] = {}
     if QuestionKind.NPS in latest:
         values["nps_group"] = nps_group(latest[QuestionKind.NPS])
     if QuestionKind.CSAT in latest:
         values["csat"] = float(latest[QuestionKind.CSAT])
-    if values and not CustomerFeatures.objects.filter(customer_id=customer_id).update(**values):
-        survey_features_write(customer_ids=[customer_id])
+    return values
 
 
 def _latest_ratings(kind: str):

@@ -4,6 +4,11 @@ from surveys.views import builder, pages, public
 
 app_name = "surveys"
 urlpatterns = [
+    # Public, no login; first, as they take the most requests.
+    path("r/<str:token>/", public.respond, name="respond"),
+    path("r/<str:token>/thanks/", public.respond_thanks, name="respond-thanks"),
+    path("a/<str:public_token>/", public.respond_anonymous, name="respond-anonymous"),
+    path("a/<str:public_token>/thanks/", public.respond_anonymous_thanks, name="respond-anonymous-thanks"),
     path("", pages.index, name="index"),
     path("<int:survey_id>/", pages.detail, name="detail"),
     path("<int:survey_id>/delete/", pages.delete, name="delete"),
@@ -29,9 +34,4 @@ urlpatterns = [
         builder.choice_reorder,
         name="choice-move",
     ),
-    # Public: no login.
-    path("r/<str:token>/", public.respond, name="respond"),
-    path("r/<str:token>/thanks/", public.respond_thanks, name="respond-thanks"),
-    path("a/<str:public_token>/", public.respond_anonymous, name="respond-anonymous"),
-    path("a/<str:public_token>/thanks/", public.respond_anonymous_thanks, name="respond-anonymous-thanks"),
 ]

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -170,6 +171,29 @@ def _form_page(
     return render(request, "surveys/respond.html", context, status=status)
 
 
+BLANK_FORM_ACTION = "__precis-survey-form-action__"
+CACHED_BLANK_FORMS = 512  # pages kept per process; beyond that the cache starts again
+_blank_forms: dict[tuple[int, object, str], tuple[str, str]] = {}
+
+
+def _blank_form_page(request, survey: SurveyDefinition, language: str, action: str) -> HttpResponse:
+    """A personal link's form before the customer has answered: the same page for every
+    customer of a survey version and language but for the form's action (their link), so it
+    is rendered once per process and the escaped action put in. The version is the key, so
+    an edited survey renders anew; nothing else on the page varies (no CSRF token, no nonce)."""
+    key = (survey.id, survey.version, language)
+    parts = _blank_forms.get(key)
+    if parts is None:
+        page = _form_page(
+            request, survey=survey, language=language, values={}, errors={}, action=BLANK_FORM_ACTION, csrf=False
+        )
+        before, after = page.content.decode().split(BLANK_FORM_ACTION)
+        if len(_blank_forms) >= CACHED_BLANK_FORMS:
+            _blank_forms.clear()
+        parts = _blank_forms[key] = (before, after)
+    return HttpResponse(parts[0] + escape(action) + parts[1])
+
+
 def _personal(token: str) -> tuple[SurveyDefinition, Respondent]:
     """The survey (cached definition) and the customer of a genuine token, else 404."""
     ids = survey_token_read(token)
@@ -191,11 +215,13 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
     """A customer's personalised link: answer, or change the answers given before."""
     survey, respondent = _personal(token)
     language = _language(request, respondent.language)
-    action = reverse("surveys:respond", kwargs={"token": token})
+    action = request.path  # this view's own URL; reverse() would cost more than the rest of a GET
     with translation.override(language):
         if survey.status != SurveyStatus.OPEN:
             return _closed_page(request, survey, language, status=200 if request.method == "GET" else 409)
         answered_before = respondent.response_id is not None
+        if request.method == "GET" and not answered_before:
+            return _blank_form_page(request, survey, language, action)
         if request.method == "GET":
             return _form_page(
                 request,
@@ -231,7 +257,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
             )
         except SurveyError:
             return _closed_page(request, survey, language, status=409)
-        return redirect(f"{reverse('surveys:respond-thanks', kwargs={'token': token})}?lang={language}")
+        return redirect(f"{action}thanks/?lang={language}")  # surveys:respond-thanks
 
 
 def respond_thanks(request: HttpRequest, token: str) -> HttpResponse:

@@ -41,7 +41,9 @@ def run_at_once(*calls) -> list:
 
 @pytest.fixture
 def slow_answer_writes(monkeypatch):
-    """Hold the transaction open after the upsert, so the second writer surely overlaps."""
+    """Hold the replacing transaction open after the upsert, so the second writer surely
+    overlaps it. (A first submit is one statement on PostgreSQL: the loser of that race waits
+    on the winner's insert inside the database, then replaces its answers here.)"""
     real = survey_services._answers_write
 
     def slow(*args, **kwargs):

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from segments.models import CustomerFeatures
 from surveys.definitions import survey_definition
 from surveys.links import survey_link
-from surveys.models import Choice, Question, QuestionKind
+from surveys.models import Answer, Choice, Question, QuestionKind, Response
 from surveys.services import (
     ChoiceInput,
     QuestionInput,
@@ -18,11 +18,18 @@ from surveys.services import (
     question_update,
     response_submit,
     survey_create,
+    survey_features_write,
     survey_update,
 )
 from tests.factories import CustomerFactory
+from tests.surveys.conftest import raw_answers
 
 pytestmark = pytest.mark.django_db
+
+
+def answer_fields(survey, **answers) -> dict[str, list[str]]:
+    """The form fields of a post with these answers (tests.surveys.conftest.raw_answers)."""
+    return {f"q{question}": values for question, values in raw_answers(survey, **answers).items()}
 
 
 def test_a_survey_read_before_costs_one_query(survey):
@@ -143,3 +150,44 @@ def test_a_personal_post_scores_its_text_with_the_active_model_without_a_query_f
     sentiment._activate(sad)
     assert client.post(link, fields).status_code == 302
     assert Answer.objects.get(question_id=text_id).sentiment_label == "negative"
+
+
+def test_blank_forms_of_two_customers_differ_only_in_their_own_link(client, survey):
+    """The blank form is rendered once per survey version and language, each customer's
+    link put in afterwards: each page posts to its own link, and the answers land there."""
+    first, second = CustomerFactory(), CustomerFactory()
+    link_first, link_second = survey_link(survey, first), survey_link(survey, second)
+    page_first = client.get(link_first).content.decode()
+    page_second = client.get(link_second).content.decode()
+    assert f'action="{link_first}"' in page_first and f'action="{link_second}"' in page_second
+    assert link_first not in page_second
+    assert page_first.replace(link_first, "LINK") == page_second.replace(link_second, "LINK")
+    assert client.post(link_second, answer_fields(survey)).status_code == 302
+    assert list(Response.objects.filter(survey=survey).values_list("customer_id", flat=True)) == [second.pk]
+
+
+@pytest.mark.postgres
+def test_a_first_personal_answer_is_stored_by_one_statement(client, survey):
+    """On PostgreSQL the response, its answers, their choice links and the customer's survey
+    features go in one statement; the second submit replaces them under the row lock."""
+    customer = CustomerFactory()
+    survey_features_write(customer_ids=[customer.pk])  # the feature row the scheduled refresh makes
+    link = survey_link(survey, customer)
+    client.get(link)
+    fields = answer_fields(survey, nps=3, csat=4, multiple=(0, 2), text="Fast delivery")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(link, fields).status_code == 302
+    assert len(queries) == 2  # the respondent, then the one INSERT … WITH
+    response = Response.objects.get(survey=survey, customer=customer)
+    kinds = dict(response.answers.values_list("question__kind", "number"))
+    assert (kinds["nps"], kinds["csat"]) == (3, 4)
+    picked = Answer.objects.get(response=response, question__kind=QuestionKind.MULTIPLE).choices.count()
+    assert picked == 2
+    features = CustomerFeatures.objects.filter(customer=customer).values_list("nps_group", "csat").get()
+    assert features == ("detractor", 4.0)
+    assert Answer.objects.get(response=response, question__kind=QuestionKind.TEXT).sentiment_label == "positive"
+
+    assert client.post(link, answer_fields(survey, nps=8)).status_code == 302
+    assert Response.objects.filter(survey=survey, customer=customer).count() == 1
+    assert Answer.objects.get(response=response, question__kind=QuestionKind.NPS).number == 8
+    assert CustomerFeatures.objects.filter(customer=customer).values_list("nps_group", flat=True).get() == "passive"
