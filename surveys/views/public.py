@@ -38,7 +38,8 @@ def _language(request: HttpRequest, preferred: str = "") -> str:
         return "zh-hans"
     if preferred.startswith("en"):
         return "en"
-    return "zh-hans" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("zh") else "en"
+    # The browser's, negotiated here: the personal link's pages skip LocaleMiddleware (surveys.middleware).
+    return "zh-hans" if translation.get_language_from_request(request).startswith("zh") else "en"
 
 
 def _raw_answers(post) -> dict[int, list[str]]:
