@@ -117,6 +117,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a real worker process can share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-precis-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The public survey pages' two hot statements are prepared per connection (surveys/prepared.py);
+# 0 behind a connection pooler in transaction mode that cannot keep prepared statements.
+PRECIS_PREPARED_STATEMENTS = os.environ.get("PRECIS_PREPARED_STATEMENTS", "1") == "1"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -8,13 +8,13 @@ import json
 from dataclasses import dataclass, field
 
 import pandas as pd
-from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 from django.db.models.functions import TruncWeek
 
 from analytics.sentiment.services import ActiveModel, active_model_join
 from customers.models import Customer
 from surveys.models import Answer, Choice, Question, QuestionKind, Response, SentimentLabel, Survey
+from surveys.prepared import prepared_cursor
 from surveys.scoring import CsatSummary, NpsSummary, csat_summary, nps_summary
 
 TEXT_ANSWERS_SHOWN = 200
@@ -53,7 +53,7 @@ def survey_respondent(*, survey_id: int, customer_id: int) -> Respondent | None:
     every request to a personal link runs it, and the ORM would take longer to build it than
     the database to answer it."""
     model_columns, model_join = active_model_join("sm")
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT s.updated_at, c.id, c.attributes, r.id, {model_columns} FROM {Survey._meta.db_table} s "
             f"LEFT JOIN {Customer._meta.db_table} c ON c.id = %s "

@@ -30,6 +30,7 @@ from surveys.models import (
     Survey,
     SurveyStatus,
 )
+from surveys.prepared import prepared_cursor
 from surveys.scoring import PASSIVE_MIN, PROMOTER_MIN, nps_group
 
 logger = logging.getLogger(__name__)
@@ -498,7 +499,7 @@ def _first_response_insert_postgres(
             "csat = coalesce(%s::float8, csat) WHERE customer_id = %s AND EXISTS (SELECT FROM response) RETURNING 1"
         )
         params += [features.get("nps_group"), features.get("csat"), customer_id]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"WITH response AS (INSERT INTO {Response._meta.db_table} "
             "(survey_id, customer_id, channel, language, submitted_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s) "
