@@ -52,4 +52,10 @@ def _preparing_cursor_class() -> type:
         def execute(self, query, params=None, *, prepare=None, binary=None):
             return super().execute(query, params, prepare=True, binary=binary)
 
+        def _convert_query(self, query, params=None):
+            # psycopg records the statement (which Django's query log reads) only when it
+            # sends its text, not when it runs the prepared one: record it here too.
+            self._query = super()._convert_query(query, params)
+            return self._query
+
     return PreparingCursor

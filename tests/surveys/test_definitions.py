@@ -191,3 +191,19 @@ def test_a_first_personal_answer_is_stored_by_one_statement(client, survey):
     assert Response.objects.filter(survey=survey, customer=customer).count() == 1
     assert Answer.objects.get(response=response, question__kind=QuestionKind.NPS).number == 8
     assert CustomerFeatures.objects.filter(customer=customer).values_list("nps_group", flat=True).get() == "passive"
+
+
+@pytest.mark.postgres
+def test_the_personal_links_statements_are_prepared_once_per_connection(client, survey):
+    """surveys.prepared: the respondent query and the first-response insert are prepared on
+    the connection the first time and run as prepared statements after that."""
+    for customer in CustomerFactory.create_batch(3):
+        link = survey_link(survey, customer)
+        assert client.get(link).status_code == 200
+        assert client.post(link, answer_fields(survey)).status_code == 302
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert sum(statement.startswith("SELECT s.updated_at") for statement in prepared) == 1
+    assert sum(statement.startswith("WITH response AS (INSERT") for statement in prepared) == 1
+    assert Response.objects.filter(survey=survey).count() == 3
