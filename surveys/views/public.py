@@ -6,7 +6,7 @@ made idempotent by a signed one-time nonce in the form. Both answer in the langu
 for (``?lang=``), else the customer's (``attributes["language"]``), else the browser's.
 """
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -258,7 +258,8 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
             )
         except SurveyError:
             return _closed_page(request, survey, language, status=409)
-        return redirect(f"{action}thanks/?lang={language}")  # surveys:respond-thanks
+        # surveys:respond-thanks; HttpResponseRedirect, as redirect() would first try the URL as a view name
+        return HttpResponseRedirect(f"{action}thanks/?lang={language}")
 
 
 def respond_thanks(request: HttpRequest, token: str) -> HttpResponse:
