@@ -15,7 +15,7 @@ middleware.
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import resolve, reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import patch_vary_headers
 
 PERSONAL_VIEWS = frozenset({"surveys:respond", "surveys:respond-thanks"})
@@ -29,7 +29,10 @@ class PersonalLinkMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(self.prefix):
             return self.get_response(request)
-        match = resolve(request.path_info)
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:  # e.g. a link without its last slash: CommonMiddleware redirects it
+            return self.get_response(request)
         if match.view_name not in PERSONAL_VIEWS:
             return self.get_response(request)
         request.resolver_match = match

@@ -214,3 +214,14 @@ def test_anonymous_link_can_be_switched_off(client, survey):
     survey.anonymous_enabled = False
     survey.save()
     assert client.get(f"/surveys/a/{survey.public_token}/").status_code == 404
+
+
+def test_a_personal_link_without_its_last_slash_is_redirected_to_the_form(client, survey):
+    """The personal link skips most middleware (surveys.middleware), but not for addresses
+    it cannot resolve: CommonMiddleware still adds a missing trailing slash."""
+    link = survey_link(survey, CustomerFactory())
+    response = client.get(link.rstrip("/"))
+    assert (response.status_code, response.headers["Location"]) == (301, link)
+    page = client.get(link)
+    assert page.status_code == 200 and page.headers["Vary"] == "Accept-Language"
+    assert page.headers["X-Frame-Options"] == "DENY"
