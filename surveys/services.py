@@ -490,7 +490,7 @@ def _first_response_insert_postgres(
     row to hang on): the caller then replaces the answers under the row lock."""
     ctes, answer_params = _answers_ctes_postgres(answers, _answer_rows(answers, sentiments))
     stamp = connection.ops.adapt_datetimefield_value(now)
-    features = _survey_features_values(survey=survey, answers=answers)
+    features = _survey_features_values(_first_ratings(survey=survey, answers=answers))
     params: list = [survey.id, customer_id, channel, language, stamp, stamp, *answer_params]
     features_update = "SELECT 1 WHERE false"
     if features:
@@ -593,7 +593,6 @@ def response_submit(
 
 
 RATING_KINDS = (QuestionKind.NPS, QuestionKind.CSAT)
-FEATURE_OF_KIND = {QuestionKind.NPS: "nps_group", QuestionKind.CSAT: "csat"}
 
 
 def _survey_features_set(
@@ -607,25 +606,30 @@ def _survey_features_set(
     fall back to that full computation for the customer: a replaced response that no longer
     answers a rating kind its survey asks (the value it held may now come from another
     response, or from none), and a customer without a feature row (created first)."""
-    values = _survey_features_values(survey=survey, answers=answers)
+    latest = _first_ratings(survey=survey, answers=answers)
     asked = {kind for kind in survey.question_kinds.values() if kind in RATING_KINDS}
-    answered = {kind for kind, name in FEATURE_OF_KIND.items() if name in values}
-    if replaced and asked - answered:
+    if replaced and asked - set(latest):
         survey_features_write(customer_ids=[customer_id])
         return
+    values = _survey_features_values(latest)
     if values and not CustomerFeatures.objects.filter(customer_id=customer_id).update(**values):
         survey_features_write(customer_ids=[customer_id])
 
 
-def _survey_features_values(*, survey: SurveyDefinition, answers: list[CleanAnswer]) -> dict[str, object]:
-    """``nps_group`` and ``csat`` as this response sets them: its first NPS and first CSAT
-    answer (answers come in question order); a kind it does not answer is left out."""
+def _first_ratings(*, survey: SurveyDefinition, answers: list[CleanAnswer]) -> dict[str, int]:
+    """The response's first NPS and first CSAT answer (answers come in question order) by kind."""
     kinds = survey.question_kinds
     latest: dict[str, int] = {}
     for answer in answers:
         kind = kinds[answer.question_id]
         if kind in RATING_KINDS and answer.number is not None:
             latest.setdefault(kind, answer.number)
+    return latest
+
+
+def _survey_features_values(latest: dict[str, int]) -> dict[str, object]:
+    """``nps_group`` and ``csat`` as the response's ratings (``_first_ratings``) set them; a
+    kind it does not answer is left out."""
     values: dict[str, object] = {}
     if QuestionKind.NPS in latest:
         values["nps_group"] = nps_group(latest[QuestionKind.NPS])
