@@ -17,7 +17,10 @@ Checks (the run stops if one fails), for the product and the reference: every GE
 every POST a redirect (no 4xx, no 5xx, no connection errors); every customer posted has
 exactly one Response row for the survey, nobody else has one; each response holds exactly
 the answers of the customer's last accepted post (number, choice, text). Reported: the
-accepted POSTs per second of the measured window, and p50 / p95 / p99 of POST latency.
+accepted POSTs per second of the measured window, p50 / p95 / p99 of POST latency, and the CPU
+milliseconds per response each side used in that window (gunicorn's processes, PostgreSQL's,
+the load generator's, the whole machine's), read from /proc: on 2 cores they share, the sum
+sets the ceiling.
 Both surveys, their responses and the survey features they wrote are removed afterwards.
 """
 
@@ -188,14 +191,74 @@ class Server:
         self.log.close()
 
 
-def _load(port: int, plan: Path, out: Path) -> dict:
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (Linux /proc)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle (nor waiting for I/O) since boot."""
+    values = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+def _cpu_sample(server: Server, load: subprocess.Popen) -> dict[str, float]:
+    master = server.process.pid
+    workers = [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    return {
+        "server": _cpu_seconds([master, *workers]),
+        "database": _cpu_seconds(_postgres_pids()),
+        "load generator": _cpu_seconds([load.pid]),
+        "machine": _machine_busy_seconds(),
+        "wall": time.perf_counter(),
+    }
+
+
+def _load(server: Server, plan: Path, out: Path) -> tuple[dict, dict[str, float]]:
+    """Run the load generator against the server; its results and the CPU seconds each
+    side used during the measured window (sampled here at its start and end)."""
     command = [
-        sys.executable, str(ROOT / "bench" / "survey_load.py"), "--port", str(port), "--plan", str(plan),
+        sys.executable, str(ROOT / "bench" / "survey_load.py"), "--port", str(server.port), "--plan", str(plan),
         "--out", str(out), "--users", str(USERS), "--warmup", str(WARMUP), "--duration", str(DURATION),
         "--repeat-share", str(REPEAT_SHARE),
     ]  # fmt: skip
-    subprocess.run(command, check=True, timeout=WARMUP + DURATION + 300)
-    return json.loads(out.read_text())
+    load = subprocess.Popen(command)
+    try:
+        time.sleep(WARMUP)
+        start = _cpu_sample(server, load)
+        time.sleep(DURATION)
+        end = _cpu_sample(server, load)
+        if load.wait(timeout=300) != 0:
+            raise RuntimeError(f"the load generator exited with {load.returncode}")
+    finally:
+        if load.poll() is None:
+            load.kill()
+    return json.loads(out.read_text()), {key: end[key] - start[key] for key in start}
+
+
+def _cpu_per_response(cpu: dict[str, float], per_second: float) -> dict[str, float]:
+    """CPU milliseconds per accepted response of each side, and how busy the machine was."""
+    responses = per_second * DURATION
+    shares = {f"{key} ms": round(1000 * cpu[key] / responses, 2) for key in cpu if key != "wall"}
+    return shares | {"machine busy %": round(100 * cpu["machine"] / cpu["wall"] / (os.cpu_count() or 1), 1)}
 
 
 def _check(label: str, survey, result: dict) -> dict:
@@ -315,15 +378,17 @@ def bench_submit() -> list[Measurement]:
             with Server(app, env, workdir / f"{label}.log") as server:
                 server.wait_ready(probe)
                 print(f"  {label}: {USERS} users, {WARMUP:.0f} s warm-up + {DURATION:.0f} s", flush=True)
-                result = _load(server.port, plan, workdir / f"{label}-result.json")
+                result, cpu = _load(server, plan, workdir / f"{label}-result.json")
             if label == "product":
                 written = [int(customer) for customer in result["posted"]]
             counts = _check(label, survey, result)
             runs[label] = _summary(result) | counts
+            runs[label]["cpu"] = _cpu_per_response(cpu, runs[label]["per_second"])
             print(
                 f"  {label}: {runs[label]['per_second']:,.0f} responses/s, p50 {runs[label]['p50'] * 1000:.1f} ms, "
                 f"p99 {runs[label]['p99'] * 1000:.1f} ms; {counts['customers']:,} customers, "
-                f"{counts['repeated']:,} posted twice or more, all stored once",
+                f"{counts['repeated']:,} posted twice or more, all stored once; CPU per response "
+                + ", ".join(f"{key} {value}" for key, value in runs[label]["cpu"].items()),
                 flush=True,
             )
         finished = True
@@ -351,7 +416,13 @@ def bench_submit() -> list[Measurement]:
             f"(product / reference); GET p50 {product['get_p50'] * 1000:.1f} ms (reference "
             f"{reference['get_p50'] * 1000:.1f} ms); {USERS} users, {WARMUP:.0f} s warm-up + {DURATION:.0f} s; "
             f"gunicorn {' '.join(GUNICORN)}; {product['customers']:,} customers posted "
-            f"({product['repeated']:,} twice or more), each stored exactly once with its last answers, no 4xx/5xx"
+            f"({product['repeated']:,} twice or more), each stored exactly once with its last answers, no 4xx/5xx; "
+            f"CPU ms per response (product / reference): "
+            + ", ".join(
+                f"{key.removesuffix(' ms')} {product['cpu'][key]} / {reference['cpu'][key]}"
+                for key in product["cpu"] if key.endswith(" ms")
+            )
+            + f"; machine busy {product['cpu']['machine busy %']} % / {reference['cpu']['machine busy %']} %"
         ),
         extra={
             label: {key: value for key, value in run.items() if key != "latencies"}
