@@ -53,8 +53,8 @@ USERS = 32
 WARMUP = 5.0
 DURATION = 30.0
 REPEAT_SHARE = 0.03
-# 2 cores: three worker processes with two threads each (see docs/benchmarks.md, "surveys").
-GUNICORN = ["--workers", "3", "--threads", "2", "--worker-class", "gthread", "--keep-alive", "5"]
+# 2 cores: three worker processes with four threads each (see docs/benchmarks.md, "surveys").
+GUNICORN = ["--workers", "3", "--threads", "4", "--worker-class", "gthread", "--keep-alive", "5"]
 TARGET = "≥ 300 responses/s, p99 < 250 ms"
 TABLES = ("surveys_response", "surveys_answer", "surveys_answer_choices", "segments_customerfeatures")
 
