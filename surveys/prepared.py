@@ -33,15 +33,23 @@ def prepared_cursor() -> Iterator[CursorWrapper]:
             yield cursor
         return
     connection.ensure_connection()
-    raw = connection.connection
+    with connection.wrap_database_errors:
+        yield connection._prepare_cursor(_connection_cursor(connection.connection))
+
+
+def _connection_cursor(raw):
+    """The connection's preparing cursor, made on first use and kept open with it: a new
+    psycopg cursor per query would also start with an empty cache of parameter dumpers."""
+    kept = getattr(connection, "_precis_preparing_cursor", None)
+    if kept is not None and kept.connection is raw and not kept.closed:
+        return kept
     if raw.prepare_threshold is None:
         # Django sets None, which turns even prepare=True off. Its own cursors bind on the client
         # and never prepare whatever the threshold; this cursor asks for each statement itself.
         raw.prepare_threshold = NEVER_BY_COUNT
-    with connection.wrap_database_errors:
-        cursor = connection._prepare_cursor(_preparing_cursor_class()(raw))
-    with cursor:
-        yield cursor
+    cursor = _preparing_cursor_class()(raw)
+    connection._precis_preparing_cursor = cursor
+    return cursor
 
 
 @cache
