@@ -207,3 +207,26 @@ def test_the_personal_links_statements_are_prepared_once_per_connection(client, 
     assert sum(statement.startswith("SELECT s.updated_at") for statement in prepared) == 1
     assert sum(statement.startswith("WITH response AS (INSERT") for statement in prepared) == 1
     assert Response.objects.filter(survey=survey).count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_new_database_connection_prepares_on_a_cursor_of_its_own(client, survey):
+    """surveys.prepared keeps one preparing cursor per connection: when Django replaces the
+    connection (CONN_MAX_AGE passed, PostgreSQL restarted), the next link runs on the new one."""
+    first, second = CustomerFactory.create_batch(2)
+    assert client.post(survey_link(survey, first), answer_fields(survey, nps=9)).status_code == 302
+    connection.close()
+    link = survey_link(survey, second)
+    assert client.get(link).status_code == 200
+    assert client.post(link, answer_fields(survey, nps=2)).status_code == 302
+    stored = dict(
+        Answer.objects.filter(response__survey=survey, question__kind=QuestionKind.NPS).values_list(
+            "response__customer_id", "number"
+        )
+    )
+    assert stored == {first.pk: 9, second.pk: 2}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert sum(statement.startswith("WITH response AS (INSERT") for statement in prepared) == 1
