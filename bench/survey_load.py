@@ -3,7 +3,7 @@
 separate process on the same machine. Standard library only.
 
     python bench/survey_load.py --port 8123 --plan plan.json --out results.json \
-        [--users 32] [--warmup 5] [--duration 30] [--repeat-share 0.03] [--seed 1]
+        [--users 32] [--warmup 5] [--duration 30] [--repeat-share 0.03] [--ramp 3] [--seed 1]
 
 ``plan.json`` is ``{"paths": ["/surveys/r/<token>/", …], "customers": [id, …]}`` (same
 order). Each virtual user is a thread with its own keep-alive connection; in a loop it takes
@@ -14,8 +14,10 @@ the reference sets one), picks a random value for each radio group (NPS 0–10, 
 choice) and on about half of the posts a short English or Chinese text for each text area, and POSTs the
 form. It records every POST's latency and status (and the GETs'), and, per customer, how
 often it was posted and the fields of its last accepted post. The first ``--warmup``
-seconds are not measured; the run stops after ``--warmup + --duration`` seconds or when the
-paths run out (``exhausted``).
+seconds are not measured (the users start one after another over the first ``--ramp`` seconds, as
+visitors arrive, rather than opening every connection in the same instant: gunicorn's worker that
+wakes first would accept them all and keep them, leaving the other processes idle); the run
+stops after ``--warmup + --duration`` seconds or when the paths run out (``exhausted``).
 """
 
 from __future__ import annotations
@@ -201,6 +203,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--repeat-share", type=float, default=0.03)
+    parser.add_argument("--ramp", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     with open(args.plan) as file:
@@ -209,7 +212,8 @@ def main() -> None:
     run.started = time.perf_counter()
     run.stop_at = run.started + args.warmup + args.duration
     threads = [threading.Thread(target=user, args=(run, n), daemon=True) for n in range(args.users)]
-    for thread in threads:
+    for number, thread in enumerate(threads):
+        time.sleep(min(args.ramp, args.warmup) / args.users if number else 0)
         thread.start()
     for thread in threads:
         thread.join()
