@@ -212,8 +212,10 @@ def main() -> None:
     run.started = time.perf_counter()
     run.stop_at = run.started + args.warmup + args.duration
     threads = [threading.Thread(target=user, args=(run, n), daemon=True) for n in range(args.users)]
+    gap = min(args.ramp, args.warmup) / args.users  # the users arrive within the warm-up
     for number, thread in enumerate(threads):
-        time.sleep(min(args.ramp, args.warmup) / args.users if number else 0)
+        if number:
+            time.sleep(gap)
         thread.start()
     for thread in threads:
         thread.join()
